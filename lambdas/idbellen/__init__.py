@@ -1,0 +1,1 @@
+"""idbellen: identity-verified calling for municipal contact centres (Amazon Connect + Yivi)."""

@@ -1,0 +1,120 @@
+"""Deletion: every trace of a session goes when its contact completes, when the agent clears it, when
+the caller hangs up before reaching an agent, and in any case when it expires.
+
+All paths are idempotent (contact events are best effort, unordered and may repeat) and delete the
+pointers before the session item, so an interrupted delete is finished by the next trigger.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any
+
+from idbellen import audit, clock
+from idbellen.observability import count
+from idbellen.store import CONTACT, MEMBER_FIELDS, SESSION, ConditionFailed
+from idbellen.wiring import Services
+
+TRANSFER_METHODS = frozenset({"TRANSFER", "QUEUE_TRANSFER"})
+
+
+def delete_session(svc: Services, session_pk: str, reason: str, extra_keys: list[str] | None = None) -> int:
+    store = svc.store
+    session = store.get(session_pk, include_expired=True)
+    keys = list(extra_keys or [])
+    if session is not None:
+        keys += [str(session[f]) for f in MEMBER_FIELDS if session.get(f)]
+    deleted = store.delete_keys([*keys, session_pk])
+    if session is not None:
+        age = clock.now() - int(session.get("created_at", clock.now()))
+        audit.record(
+            "deleted",
+            svc.settings.tenant,
+            session_pk,
+            purpose=session.get("purpose"),
+            reason=reason,
+            age_seconds=age,
+            items_deleted=deleted,
+        )
+        count("SessionsDeleted")
+        count(f"SessionsDeleted{reason.title().replace('_', '')}")
+        count("RecordAgeAtDeletion", age, "Seconds")
+    if deleted:
+        count("RecordsDeleted", deleted)
+    return deleted
+
+
+def contact_completed(svc: Services, contact_id: str, initial_contact_id: str) -> int:
+    """A segment completed (after-contact work included). Delete when no other known segment lives."""
+    contact_pk = CONTACT + initial_contact_id
+    contact = svc.store.get(contact_pk, include_expired=True)
+    if contact is None:
+        return 0
+    try:
+        remaining = svc.store.update(
+            contact_pk,
+            "DELETE segments :done",
+            "attribute_exists(pk)",
+            values={":done": {contact_id}},
+        ).get("segments", set())
+    except ConditionFailed:
+        return 0
+    if remaining:
+        return 0
+    return delete_session(svc, str(contact["session_pk"]), reason="completed", extra_keys=[contact_pk])
+
+
+def segment_started(svc: Services, contact_id: str, initial_contact_id: str) -> int:
+    """A transfer created a new segment of a linked call: keep the data until that one completes too."""
+    with contextlib.suppress(ConditionFailed):
+        svc.store.update(
+            CONTACT + initial_contact_id,
+            "ADD segments :segment",
+            "attribute_exists(pk)",
+            values={":segment": {contact_id}},
+        )
+    return 0
+
+
+def caller_hung_up(svc: Services, initial_contact_id: str) -> int:
+    """From the disconnect flow: only a contact that never reached an agent may go now; otherwise the
+    agent may still be in after-contact work and COMPLETED will delete it."""
+    contact = svc.store.get(CONTACT + initial_contact_id, include_expired=True)
+    if contact is None:
+        return 0
+    session = svc.store.get(str(contact["session_pk"]), include_expired=True)
+    if session is not None and session.get("agent_seen_at"):
+        return 0
+    return delete_session(svc, str(contact["session_pk"]), reason="hung_up", extra_keys=[CONTACT + initial_contact_id])
+
+
+def sweep(svc: Services) -> int:
+    """Remove everything past `expires_at`, whatever DynamoDB's own TTL sweeper has done yet."""
+    now = clock.now()
+    deleted = 0
+    for item in list(svc.store.scan_expired(now)):
+        pk = str(item["pk"])
+        if pk.startswith(SESSION):
+            deleted += delete_session(svc, pk, reason="expired")
+        elif svc.store.delete_if_expired(pk, now):
+            deleted += 1
+            count("RecordsDeleted")
+    return deleted
+
+
+def event_ids(detail: dict[str, Any]) -> tuple[str, str, str, str]:
+    """(eventType, contactId, initialContactId, initiationMethod) from a contact event, whatever the
+    key casing (samples differ)."""
+    lowered = {str(k).lower(): v for k, v in detail.items()}
+
+    def text(name: str) -> str:
+        value = lowered.get(name.lower())
+        return value.strip() if isinstance(value, str) else ""
+
+    contact_id = text("contactId")
+    return (
+        text("eventType").upper(),
+        contact_id,
+        text("initialContactId") or contact_id,
+        text("initiationMethod").upper(),
+    )

@@ -1,0 +1,66 @@
+"""Cleanup function: contact events (EventBridge), the disconnect flow, and the scheduled sweep.
+
+For EventBridge a failure raises, so the rule's retry policy and dead-letter queue take over; for the
+disconnect flow it answers a STRING_MAP like every flow-invoked function.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from idbellen import cleanup
+from idbellen.observability import logger, metrics, safe_error, set_tenant
+from idbellen.wiring import services
+
+CONTACT_EVENT = "Amazon Connect Contact Event"
+
+
+def _contact_event(event: dict[str, Any]) -> int:
+    detail = event.get("detail")
+    if not isinstance(detail, dict):
+        return 0
+    event_type, contact_id, initial_id, method = cleanup.event_ids(detail)
+    expected = services().settings.connect_instance_arn
+    instance = next((v for k, v in detail.items() if str(k).lower() == "instancearn"), None)
+    if not contact_id or (expected and instance != expected):
+        return 0
+    if event_type == "COMPLETED":
+        return cleanup.contact_completed(services(), contact_id, initial_id)
+    if event_type == "INITIATED" and method in cleanup.TRANSFER_METHODS:
+        return cleanup.segment_started(services(), contact_id, initial_id)
+    return 0
+
+
+def _disconnect(event: dict[str, Any]) -> dict[str, str]:
+    details = event.get("Details") if isinstance(event.get("Details"), dict) else {}
+    data = details.get("ContactData") if isinstance(details.get("ContactData"), dict) else {}
+    initial = data.get("InitialContactId") or data.get("ContactId")
+    if not isinstance(initial, str) or not initial or len(initial) > 128:
+        return {"result": "INVALID_INPUT", "deleted": "0"}
+    try:
+        deleted = cleanup.caller_hung_up(services(), initial)
+    except Exception as exc:
+        logger.error("disconnect cleanup failed", extra=safe_error(exc))
+        return {"result": "ERROR", "deleted": "0"}
+    return {"result": "OK", "deleted": str(deleted)}
+
+
+@logger.inject_lambda_context(log_event=False, clear_state=True)
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: Any) -> dict[str, str]:
+    set_tenant(services().settings.tenant)
+    if not isinstance(event, dict):
+        return {"result": "INVALID_INPUT", "deleted": "0"}
+    if event.get("Name") == "ContactFlowEvent":
+        return _disconnect(event)
+    try:
+        if event.get("detail-type") == CONTACT_EVENT:
+            deleted = _contact_event(event)
+        elif event.get("idbellen_action") == "sweep" or event.get("detail-type") == "Scheduled Event":
+            deleted = cleanup.sweep(services())
+        else:
+            return {"result": "INVALID_INPUT", "deleted": "0"}
+    except Exception as exc:
+        logger.error("cleanup failed; the event will be retried", extra=safe_error(exc))
+        raise RuntimeError("cleanup failed") from None
+    return {"result": "OK", "deleted": str(deleted)}

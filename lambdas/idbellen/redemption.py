@@ -1,0 +1,242 @@
+"""Phone side: swap a DTMF code for a fresh secret bound to the contact.
+
+This module never reads, decrypts or holds personal data: it sees only the DTMF item (hashes, ids,
+timestamps), rate-limit counters and the secret it creates. Warm, a redemption costs one
+BatchGetItem (code + rate counters) and one TransactWriteItems.
+
+Connect retries a failed invocation up to 3 times within 8 s. Each attempt carries its start time;
+a retry for the same contact replaces the earlier secret, and an older attempt can never overwrite a
+newer one, so exactly one secret works: the one from the attempt Connect is still waiting for.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from idbellen import audit, clock, codes
+from idbellen.observability import count, redactor
+from idbellen.store import CONTACT, DTMF, RATE, SECRET, ConditionFailed, Store, delete_op, put_op, update_op
+from idbellen.wiring import Services
+
+OK, NOT_FOUND, NOT_VERIFIED, INVALID_INPUT, RATE_LIMITED, ERROR = (
+    "OK",
+    "NOT_FOUND",
+    "NOT_VERIFIED",
+    "INVALID_INPUT",
+    "RATE_LIMITED",
+    "ERROR",
+)
+RATE_WINDOW_SECONDS = 600
+GLOBAL_WINDOW_SECONDS = 60
+GLOBAL_FAILURES_PER_MINUTE = 120
+REDEEM_ATTEMPTS = 3
+
+
+@dataclass(frozen=True)
+class Call:
+    """What the contact flow tells us about the call; nothing here is stored in plaintext."""
+
+    digits: object
+    contact_id: str
+    initial_contact_id: str
+    caller: str | None
+    attempt_at: float
+
+
+def _rate_keys(svc: Services, key: bytes, caller: str | None, now: int) -> tuple[str, str]:
+    tenant = svc.settings.tenant
+    number = codes.normalise_phone(caller or "") or "anonymous"
+    caller_ref = codes.keyed_ref(key, "caller", tenant, number)
+    return (
+        f"{RATE}{caller_ref}#{now // RATE_WINDOW_SECONDS}",
+        f"{RATE}global#{tenant}#{now // GLOBAL_WINDOW_SECONDS}",
+    )
+
+
+def _record_failure(store: Store, tenant: str, rate_pks: tuple[str, str], now: int) -> None:
+    """Count a failed code for this caller and globally; counters expire with their window."""
+    windows = (RATE_WINDOW_SECONDS, GLOBAL_WINDOW_SECONDS)
+    for pk, window in zip(rate_pks, windows, strict=True):
+        store.update(
+            pk,
+            "ADD failures :one SET expires_at = if_not_exists(expires_at, :exp), kind = :kind, tenant = :tenant",
+            values={
+                ":one": 1,
+                ":exp": (now // window + 1) * window + 60,
+                ":kind": "rate",
+                ":tenant": tenant,
+            },
+        )
+
+
+def redeem(svc: Services, call: Call) -> dict[str, str]:
+    settings = svc.settings
+    if not codes.valid_dtmf(call.digits, settings.dtmf_length):
+        count("CallsUnverified")
+        count("DtmfInvalidInput")
+        return {"result": INVALID_INPUT}
+    digits = str(call.digits)
+    redactor.register(digits)
+    store = svc.store
+    key = svc.hash_key()
+    now = clock.now()
+    dtmf_pk = DTMF + codes.keyed_ref(key, "dtmf", settings.tenant, digits)
+    rate_pks = _rate_keys(svc, key, call.caller, now)
+    items = store.get_many([dtmf_pk, *rate_pks])
+    caller_failures = int(items.get(rate_pks[0], {}).get("failures", 0))
+    global_failures = int(items.get(rate_pks[1], {}).get("failures", 0))
+    if caller_failures >= settings.rate_limit_failures or global_failures >= GLOBAL_FAILURES_PER_MINUTE:
+        count("CallsUnverified")
+        count("DtmfRateLimited")
+        return {"result": RATE_LIMITED}
+
+    dtmf = items.get(dtmf_pk)
+    pending = dtmf is not None and dtmf.get("state") == "pending"
+    if pending and svc.puller is not None and svc.puller.pull(dtmf["session_pk"]) == "DISCLOSED":  # type: ignore[index]
+        # Disclosed in the app, but no trigger had stored the result yet: the session function pulled it.
+        dtmf = store.get(dtmf_pk)
+    result = _check(dtmf, call, settings.call_window_seconds, now)
+    if result is not None:
+        if result == NOT_FOUND:
+            _record_failure(store, settings.tenant, rate_pks, now)
+        count("CallsUnverified")
+        count(f"Dtmf{result.title().replace('_', '')}")
+        return {"result": result}
+    assert dtmf is not None
+
+    for _ in range(REDEEM_ATTEMPTS):
+        secret = codes.new_secret()
+        redactor.register(secret)
+        try:
+            _link(store, settings.tenant, dtmf, call, secret, now)
+        except ConditionFailed:
+            dtmf = store.get(dtmf_pk)
+            retry = _check(dtmf, call, settings.call_window_seconds, now)
+            if retry is not None:
+                count("CallsUnverified")
+                return {"result": retry}
+            assert dtmf is not None
+            if float(dtmf.get("attempt_at", 0)) >= call.attempt_at:
+                # A newer attempt for this contact has linked the call; Connect listens to that one.
+                return {"result": ERROR}
+            continue
+        audit.record(
+            "call_linked",
+            settings.tenant,
+            dtmf["session_pk"],
+            purpose=dtmf["purpose"],
+            contact_id=call.contact_id,
+            initial_contact_id=call.initial_contact_id,
+        )
+        count("CallsVerified")
+        if dtmf.get("disclosed_at"):
+            count("TimeFromDisclosureToCall", now - int(dtmf["disclosed_at"]), "Seconds")
+        response = {"result": OK, "session_secret": secret, "purpose": str(dtmf["purpose"])}
+        if dtmf.get("mobile_hash"):
+            number = codes.normalise_phone(call.caller or "")
+            match = number is not None and codes.keyed_ref(key, "phone", settings.tenant, number) == dtmf["mobile_hash"]
+            response["caller_match"] = "true" if match else "false"
+        return response
+    return {"result": ERROR}
+
+
+def _check(dtmf: dict[str, Any] | None, call: Call, window: int, now: int) -> str | None:
+    """Why this code cannot be redeemed by this call, or None when it can."""
+    if dtmf is None:
+        return NOT_FOUND
+    redeemed_by = dtmf.get("redeemed_by")
+    if redeemed_by is not None and redeemed_by != call.initial_contact_id:
+        return NOT_FOUND  # single use: a second call with the same code is a stranger
+    if dtmf.get("state") != "disclosed":
+        return NOT_VERIFIED
+    if now > int(dtmf.get("disclosed_at", 0)) + window:
+        return NOT_VERIFIED
+    return None
+
+
+def _link(store: Store, tenant: str, dtmf: dict[str, Any], call: Call, secret: str, now: int) -> None:
+    """One transaction: claim the code, create the secret, drop a retry's old secret, point the
+    session and the contact at it."""
+    session_pk = dtmf["session_pk"]
+    expires_at = int(dtmf["expires_at"])
+    secret_pk = SECRET + codes.sha256_ref(secret)
+    contact_pk = CONTACT + call.initial_contact_id
+    old_secret_pk = dtmf.get("secret_pk") if dtmf.get("redeemed_by") == call.initial_contact_id else None
+    values: dict[str, Any] = {
+        ":ic": call.initial_contact_id,
+        ":spk": secret_pk,
+        ":at": call.attempt_at,
+        ":now": now,
+        ":disclosed": "disclosed",
+    }
+    if old_secret_pk:
+        claim = "redeemed_by = :ic AND secret_pk = :old AND attempt_at < :at"
+        values[":old"] = old_secret_pk
+    else:
+        claim = "attribute_not_exists(redeemed_by)"
+    ops = [
+        update_op(
+            dtmf["pk"],
+            "SET redeemed_by = :ic, secret_pk = :spk, attempt_at = :at, redeemed_at = :now",
+            f"attribute_exists(pk) AND #state = :disclosed AND expires_at > :now AND {claim}",
+            {"#state": "state"},
+            values,
+        ),
+        put_op(
+            {
+                "pk": secret_pk,
+                "kind": "secret",
+                "tenant": tenant,
+                "session_pk": session_pk,
+                "contact_id": call.contact_id,
+                "initial_contact_id": call.initial_contact_id,
+                "expires_at": expires_at,
+            }
+        ),
+        put_op(
+            {
+                "pk": contact_pk,
+                "kind": "contact",
+                "tenant": tenant,
+                "session_pk": session_pk,
+                "segments": {call.contact_id},
+                "expires_at": expires_at,
+            },
+            condition=None,
+        ),
+        update_op(
+            session_pk,
+            "SET #status = :called, secret_pk = :spk, contact_pk = :cpk, called_at = :now",
+            "attribute_exists(pk) AND expires_at > :now",
+            {"#status": "status"},
+            {":called": "CALLED", ":spk": secret_pk, ":cpk": contact_pk, ":now": now},
+        ),
+    ]
+    if old_secret_pk:
+        ops.append(delete_op(old_secret_pk))
+    store.transact(ops)
+
+
+def mark_closed(svc: Services, digits: object) -> dict[str, str]:
+    """Outside opening hours: tell the citizen's page, keep the code for a call within the window."""
+    settings = svc.settings
+    if not codes.valid_dtmf(digits, settings.dtmf_length):
+        return {"result": INVALID_INPUT}
+    redactor.register(str(digits))
+    dtmf_pk = DTMF + codes.keyed_ref(svc.hash_key(), "dtmf", settings.tenant, str(digits))
+    dtmf = svc.store.get(dtmf_pk)
+    if dtmf is None:
+        return {"result": NOT_FOUND}
+    try:
+        svc.store.update(
+            dtmf["session_pk"],
+            "SET #status = :closed",
+            "attribute_exists(pk) AND #status = :disclosed",
+            names={"#status": "status"},
+            values={":closed": "CLOSED", ":disclosed": "DISCLOSED"},
+        )
+    except ConditionFailed:
+        return {"result": NOT_FOUND}
+    count("CallsOutsideHours")
+    return {"result": OK}

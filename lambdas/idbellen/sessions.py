@@ -1,0 +1,300 @@
+"""Citizen side: start a disclosure session, report its status, accept or pull its result.
+
+Three idempotent triggers reach `_accept`: the IRMA server's callback (signed result JWT), the
+browser's `complete`, and the DTMF function's pull. Only the first result that is final changes the
+record; later triggers see the stored status.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+from typing import Any
+
+from idbellen import audit, clock, codes, crypto
+from idbellen.errors import BadRequest, ConfigError, IntegrityError, NotFound, SessionUnknown, Unavailable
+from idbellen.irma import disclosure_request, evaluate, mobile_numbers, verify_result_jwt
+from idbellen.observability import count, logger, redactor
+from idbellen.store import DTMF, SESSION, ConditionFailed, put_op, update_op
+from idbellen.wiring import Services
+
+PENDING, DISCLOSED, FAILED, CLOSED, CALLED, CONNECTED = (
+    "PENDING",
+    "DISCLOSED",
+    "FAILED",
+    "CLOSED",
+    "CALLED",
+    "CONNECTED",
+)
+START_ATTEMPTS = 3
+
+
+def session_pk(session_id: str) -> str:
+    return SESSION + codes.sha256_ref(session_id)
+
+
+def _context(svc: Services, pk: str) -> dict[str, str]:
+    return crypto.encryption_context(svc.settings.tenant, pk.removeprefix(SESSION))
+
+
+def start(svc: Services, purpose_id: object) -> dict[str, Any]:
+    settings = svc.settings
+    settings.require("phone_number", "public_api_url")
+    purpose = settings.purpose(purpose_id) if isinstance(purpose_id, str) else None
+    if purpose is None:
+        raise BadRequest("unknown_purpose")
+    key = svc.hash_key()
+    for _ in range(START_ATTEMPTS):
+        session_id = codes.new_session_id()
+        dtmf = codes.new_dtmf(settings.dtmf_length)
+        redactor.register(dtmf)
+        pk = session_pk(session_id)
+        dtmf_pk = DTMF + codes.keyed_ref(key, "dtmf", settings.tenant, dtmf)
+        request = disclosure_request(
+            purpose,
+            settings.phone_number,
+            dtmf,
+            f"{settings.public_api_url}/irma/callback/{session_id}",
+            settings.irma_session_timeout,
+        )
+        started = svc.irma.start(request)
+        now = clock.now()
+        expires_at = now + settings.ttl_seconds
+        try:
+            data_key = svc.envelope.new_key(_context(svc, pk))
+            base = {"tenant": settings.tenant, "expires_at": expires_at, "created_at": now}
+            svc.store.transact(
+                [
+                    put_op(
+                        {
+                            **base,
+                            "pk": pk,
+                            "kind": "session",
+                            "status": PENDING,
+                            "purpose": purpose.id,
+                            "data_key": data_key.stored(),
+                            "irma_token": data_key.seal("irma_token", started.token.encode()),
+                            "dtmf_display": crypto.display_seal(session_id, pk, dtmf),
+                            "dtmf_pk": dtmf_pk,
+                        }
+                    ),
+                    put_op(
+                        {
+                            **base,
+                            "pk": dtmf_pk,
+                            "kind": "dtmf",
+                            "state": "pending",
+                            "session_pk": pk,
+                            "purpose": purpose.id,
+                        }
+                    ),
+                ]
+            )
+        except ConditionFailed:
+            svc.irma.cancel(started.token)  # a code collision: try again with a fresh code
+            continue
+        except Exception:
+            svc.irma.cancel(started.token)
+            raise
+        audit.record(
+            "session_started",
+            settings.tenant,
+            pk,
+            purpose=purpose.id,
+            attribute_types=purpose.attribute_ids(),
+        )
+        count("SessionsStarted")
+        return {
+            "session_id": session_id,
+            "sessionPtr": started.session_ptr,
+            "frontendRequest": started.frontend_request,
+            "phone_number": settings.phone_number,
+            "expires_at": expires_at,
+        }
+    raise Unavailable("could not allocate a code")
+
+
+def _load(svc: Services, session_id: object) -> tuple[str, dict[str, Any]]:
+    if not isinstance(session_id, str) or not codes.SESSION_ID_PATTERN.match(session_id):
+        raise NotFound("unknown session")
+    pk = session_pk(session_id)
+    item = svc.store.get(pk)
+    if item is None:
+        raise NotFound("unknown session")
+    return pk, item
+
+
+def status(svc: Services, session_id: object) -> dict[str, Any]:
+    pk, item = _load(svc, session_id)
+    assert isinstance(session_id, str)
+    body: dict[str, Any] = {
+        "status": item["status"],
+        "purpose": item["purpose"],
+        "expires_at": item["expires_at"],
+    }
+    if item["status"] == DISCLOSED:
+        # The citizen's own view may dial by hand; the code is readable only with the session id.
+        body["phone_number"] = svc.settings.phone_number
+        try:
+            body["dtmf"] = crypto.display_open(session_id, pk, item.get("dtmf_display"))
+        except IntegrityError:
+            logger.error("dtmf display failed verification")
+    if item["status"] == FAILED:
+        body["reason"] = item.get("fail_reason", "failed")
+    return body
+
+
+def complete(svc: Services, session_id: object) -> dict[str, Any]:
+    """Browser trigger: pull the result unless it is already stored. Never returns attributes."""
+    pk, item = _load(svc, session_id)
+    return {"status": _pull(svc, pk, item, trigger="browser")}
+
+
+def pull_by_pk(svc: Services, pk: object) -> dict[str, Any]:
+    """DTMF-function trigger (via lambda.invoke): status only."""
+    if not isinstance(pk, str) or not pk.startswith(SESSION) or len(pk) > 100:
+        return {"status": "UNKNOWN"}
+    item = svc.store.get(pk)
+    if item is None:
+        return {"status": "UNKNOWN"}
+    return {"status": _pull(svc, pk, item, trigger="phone")}
+
+
+def callback(svc: Services, session_id: object, body: str) -> dict[str, Any]:
+    """IRMA server trigger. With a configured key the signed result is used as is (bound to this
+    session by its token); without one, the callback only prompts a pull."""
+    pk, item = _load(svc, session_id)
+    if item["status"] != PENDING:
+        return {"status": item["status"]}
+    pem = svc.settings.irma_jwt_public_key
+    if not pem:
+        return {"status": _pull(svc, pk, item, trigger="callback")}
+    if not body or len(body) > 64_000:
+        raise BadRequest("result_jwt_required")
+    try:
+        claims = verify_result_jwt(body.strip(), pem)
+    except IntegrityError:
+        count("CallbackRejected")
+        raise BadRequest("invalid_result_jwt") from None
+    data_key = svc.envelope.open_key(item.get("data_key"), _context(svc, pk))
+    token = data_key.open("irma_token", item.get("irma_token")).decode()
+    if not hmac.compare_digest(str(claims.get("token", "")), token):
+        count("CallbackRejected")
+        raise BadRequest("invalid_result_jwt")
+    return {"status": _accept(svc, pk, item, claims, data_key, trigger="callback")}
+
+
+def _pull(svc: Services, pk: str, item: dict[str, Any], trigger: str) -> str:
+    if item["status"] != PENDING:
+        return str(item["status"])
+    data_key = svc.envelope.open_key(item.get("data_key"), _context(svc, pk))
+    token = data_key.open("irma_token", item.get("irma_token")).decode()
+    redactor.register(token)
+    try:
+        result = svc.irma.result(token)
+    except SessionUnknown:
+        # The IRMA server forgot the session (results live ~5 minutes): nothing can be accepted any more.
+        result = {"status": "TIMEOUT", "_reason": "result_expired"}
+    return _accept(svc, pk, item, result, data_key, trigger=trigger)
+
+
+def _accept(
+    svc: Services,
+    pk: str,
+    item: dict[str, Any],
+    result: dict[str, Any],
+    data_key: crypto.DataKey,
+    trigger: str,
+) -> str:
+    settings = svc.settings
+    purpose = settings.purpose(item["purpose"])
+    if purpose is None:
+        raise ConfigError("a stored session names a purpose that is no longer configured")
+    outcome = evaluate(result, purpose)
+    if not outcome.final:
+        return PENDING
+    now = clock.now()
+    reason = result.get("_reason") or outcome.reason
+    try:
+        if outcome.accepted:
+            payload = json.dumps(
+                {"purpose": purpose.id, "attributes": [[a, v] for a, v in outcome.attributes]},
+                separators=(",", ":"),
+            ).encode()
+            mobile_hash = None
+            numbers = [codes.normalise_phone(n) for n in mobile_numbers(outcome.attributes)]
+            if numbers and numbers[0]:
+                mobile_hash = codes.keyed_ref(svc.hash_key(), "phone", settings.tenant, numbers[0])
+            dtmf_values: dict[str, Any] = {":disclosed": "disclosed", ":now": now}
+            dtmf_set = "SET #state = :disclosed, disclosed_at = :now"
+            if mobile_hash:
+                dtmf_set += ", mobile_hash = :mobile"
+                dtmf_values[":mobile"] = mobile_hash
+            svc.store.transact(
+                [
+                    update_op(
+                        pk,
+                        "SET #status = :disclosed, disclosure = :disclosure, disclosed_at = :now",
+                        "#status = :pending AND expires_at > :now",
+                        {"#status": "status"},
+                        {
+                            ":disclosed": DISCLOSED,
+                            ":pending": PENDING,
+                            ":now": now,
+                            ":disclosure": data_key.seal("disclosure", payload),
+                        },
+                    ),
+                    update_op(
+                        item["dtmf_pk"],
+                        dtmf_set,
+                        "attribute_exists(pk) AND #state = :pending",
+                        {"#state": "state"},
+                        {**dtmf_values, ":pending": "pending"},
+                    ),
+                ]
+            )
+            audit.record(
+                "disclosed",
+                settings.tenant,
+                pk,
+                purpose=purpose.id,
+                attribute_types=[a for a, _ in outcome.attributes],
+                proof_status=outcome.proof_status,
+                trigger=trigger,
+            )
+            count("DisclosureAccepted")
+            count("TimeToDisclosure", now - int(item["created_at"]), "Seconds")
+            return DISCLOSED
+        svc.store.transact(
+            [
+                update_op(
+                    pk,
+                    "SET #status = :failed, fail_reason = :reason",
+                    "#status = :pending",
+                    {"#status": "status"},
+                    {":failed": FAILED, ":pending": PENDING, ":reason": reason},
+                ),
+                update_op(
+                    item["dtmf_pk"],
+                    "SET #state = :failed",
+                    "attribute_exists(pk)",
+                    {"#state": "state"},
+                    {":failed": "failed"},
+                ),
+            ]
+        )
+    except ConditionFailed:
+        # Another trigger got there first: report what it stored.
+        current = svc.store.get(pk)
+        return str(current["status"]) if current else FAILED
+    audit.record(
+        "disclosure_rejected",
+        settings.tenant,
+        pk,
+        purpose=purpose.id,
+        reason=reason,
+        proof_status=outcome.proof_status or None,
+        trigger=trigger,
+    )
+    count("DisclosureRejected")
+    return FAILED
