@@ -33,10 +33,14 @@ demo: $(STAMP) ## run one whole ID call on the embedded dev stack (no AWS accoun
 
 test: $(STAMP) ## lint + the whole test suite (unit, integration, e2e, browser, template, bench smoke)
 	$(MAKE) lint
+	$(MAKE) lint-flows
 	$(PY) -m pytest -q -p no:cacheprovider tests
 
 test-fast: $(STAMP) ## unit + integration + e2e only (no browser)
 	$(PY) -m pytest -q -p no:cacheprovider tests/unit tests/integration tests/e2e
+
+lint-flows: $(STAMP) ## lint the Amazon Connect flows in contact_flows/ (structure + our rules)
+	$(PY) -m contact_flows.lint
 
 lint: $(STAMP) ## ruff lint + format check
 	$(VENV)/bin/ruff check lambdas devstack tests bench
