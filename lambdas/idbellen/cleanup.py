@@ -53,8 +53,9 @@ def contact_completed(svc: Services, contact_id: str, initial_contact_id: str) -
     try:
         remaining = svc.store.update(
             contact_pk,
-            "DELETE segments :done",
+            "DELETE #segments :done",
             "attribute_exists(pk)",
+            names={"#segments": "segments"},
             values={":done": {contact_id}},
         ).get("segments", set())
     except ConditionFailed:
@@ -69,8 +70,9 @@ def segment_started(svc: Services, contact_id: str, initial_contact_id: str) -> 
     with contextlib.suppress(ConditionFailed):
         svc.store.update(
             CONTACT + initial_contact_id,
-            "ADD segments :segment",
+            "ADD #segments :segment",
             "attribute_exists(pk)",
+            names={"#segments": "segments"},
             values={":segment": {contact_id}},
         )
     return 0

@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
+import warnings
 from collections import OrderedDict
 from typing import Any
 
@@ -27,6 +28,8 @@ PINNED_LOGGERS = ("botocore", "boto3", "urllib3", "s3transfer", "requests", "aws
 
 for _name in PINNED_LOGGERS:
     logging.getLogger(_name).setLevel(logging.WARNING)
+# An invocation that counted nothing is normal here (e.g. a status poll).
+warnings.filterwarnings("ignore", message="No application metrics to publish")
 
 _DIGITS = re.compile(r"(?<![0-9A-Za-z-])\+?\d[\d ]{4,}\d(?![0-9A-Za-z-])")
 _TOKEN = re.compile(r"(?<![A-Za-z0-9_-])[A-Za-z0-9_-]{32,}(?![A-Za-z0-9_-])")

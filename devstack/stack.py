@@ -1,0 +1,323 @@
+"""`DevStack`: embedded AWS (moto server on loopback), the demo IRMA server and wallet, the Lambda
+stand-in and the HTTP API adapter, with the environment set so the real handlers run unchanged.
+
+    with DevStack() as stack:
+        status, body = stack.api("POST", "/sessions", {"purpose": "demo"})
+        tel = stack.wallet.disclose(body["sessionPtr"], {...})
+        call = stack.call(tel.split(",", 1)[1], caller="+31612345678")
+        stack.contact_event(call.contact_id, "COMPLETED")
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import secrets
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+import boto3
+from moto.server import ThreadedMotoServer
+
+from devstack.apigw import ApiDispatcher, HttpApiAdapter
+from devstack.clock import MovableClock
+from devstack.irma_server import DemoIrmaServer
+from devstack.lambda_context import LambdaContext
+from devstack.lambda_standin import LambdaStandIn
+from devstack.provision import provision
+from devstack.wallet import DemoWallet
+
+logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's request lines are noise
+
+REGION = "eu-central-1"
+INSTANCE_ARN = "arn:aws:connect:eu-central-1:123456789012:instance/00000000-0000-4000-8000-000000000000"
+PHONE_NUMBER = "+31141234567"
+SESSION_FUNCTION = "idbellen-session"
+DEMO_PURPOSES: dict[str, Any] = {
+    "demo": {
+        "label": {"nl": "Demo: vraag over uw gegevens", "en": "Demo: question about your records"},
+        "disclose": [[["pbdf.gemeente.personalData.bsn"]], [["pbdf.gemeente.personalData.fullname"]]],
+        "labels": {
+            "pbdf.gemeente.personalData.bsn": {"nl": "BSN", "en": "Citizen service number (BSN)"},
+            "pbdf.gemeente.personalData.fullname": {"nl": "Naam", "en": "Name"},
+        },
+    },
+    "belastingen": {
+        "label": {"nl": "Gemeentelijke belastingen", "en": "Municipal taxes"},
+        "disclose": [
+            [["pbdf.gemeente.personalData.bsn"]],
+            [["pbdf.gemeente.personalData.fullname"]],
+            [["pbdf.sidn-pbdf.mobilenumber.mobilenumber"]],
+        ],
+        "labels": {
+            "pbdf.gemeente.personalData.bsn": {"nl": "BSN", "en": "Citizen service number (BSN)"},
+            "pbdf.gemeente.personalData.fullname": {"nl": "Naam", "en": "Name"},
+            "pbdf.sidn-pbdf.mobilenumber.mobilenumber": {"nl": "Mobiel nummer", "en": "Mobile number"},
+        },
+    },
+}
+
+
+@dataclass
+class CallResult:
+    """What happened to one simulated call."""
+
+    contact_id: str
+    initial_contact_id: str
+    attributes: dict[str, str]
+    queued: bool
+    prompts: list[str] = field(default_factory=list)
+    lambda_result: dict[str, str] = field(default_factory=dict)
+    path: list[str] = field(default_factory=list)
+
+
+class DevStack:
+    def __init__(
+        self,
+        settings: dict[str, str] | None = None,
+        purposes: dict[str, Any] | None = None,
+        jwt_callbacks: bool = True,
+        agent_auth: str = "jwt",
+    ) -> None:
+        self.overrides = settings or {}
+        self.purposes = purposes or DEMO_PURPOSES
+        self.jwt_callbacks = jwt_callbacks
+        self.agent_auth = agent_auth
+        self.clock = MovableClock()
+        self.requestor_token = secrets.token_urlsafe(24)
+        self.contacts: dict[str, str] = {}  # contact id -> initial contact id
+        self._saved_env: dict[str, str | None] = {}
+        self._started: list[Any] = []
+
+    # -- lifecycle -----------------------------------------------------------------------------
+    def __enter__(self) -> DevStack:
+        try:
+            self.start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def start(self) -> None:
+        from idbellen import clock as idclock
+        from idbellen import runtime
+        from idbellen.handlers import agent, cleanup, dtmf, session
+
+        self.moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        self.moto.start()
+        self._started.append(self.moto)
+        host, port = self.moto.get_host_and_port()
+        self.aws_url = f"http://{host}:{port}"
+        self.irma = DemoIrmaServer(self.requestor_token, clock=self.clock.now).start()
+        self._started.append(self.irma)
+        self.lambdas = LambdaStandIn().start()
+        self._started.append(self.lambdas)
+        self.handlers = {
+            "session": session.handler,
+            "dtmf": dtmf.handler,
+            "agent": agent.handler,
+            "cleanup": cleanup.handler,
+        }
+        self.lambdas.register(SESSION_FUNCTION, session.handler)
+        self.dispatcher = ApiDispatcher({"session": session.handler, "agent": agent.handler})
+        self.http = HttpApiAdapter(self.dispatcher).start()
+        self._started.append(self.http)
+
+        self._set_env(
+            {
+                "AWS_ENDPOINT_URL": self.aws_url,
+                "AWS_ENDPOINT_URL_LAMBDA": self.lambdas.url,
+                "AWS_DEFAULT_REGION": REGION,
+                "AWS_REGION": REGION,
+                "AWS_ACCESS_KEY_ID": "testing",
+                "AWS_SECRET_ACCESS_KEY": "testing",
+                "AWS_SESSION_TOKEN": "testing",
+                "AWS_PROFILE": None,
+            }
+        )
+        self.session = boto3.session.Session()
+        resources = provision(self.session, self.requestor_token)
+        self.resources = resources
+        self._set_env(
+            {
+                "IDBELLEN_TENANT": "default",
+                "IDBELLEN_TABLE": resources.table,
+                "IDBELLEN_KMS_KEY_ID": resources.kms_key_id,
+                "IDBELLEN_HASH_KEY_PARAM": resources.hash_key_param,
+                "IDBELLEN_IRMA_URL": self.irma.url,
+                "IDBELLEN_IRMA_TOKEN_PARAM": resources.token_param,
+                "IDBELLEN_IRMA_JWT_PUBLIC_KEY": self.irma.public_key_pem if self.jwt_callbacks else "",
+                "IDBELLEN_PUBLIC_API_URL": self.http.url,
+                "IDBELLEN_PHONE_NUMBER": PHONE_NUMBER,
+                "IDBELLEN_PURPOSES": json.dumps(self.purposes),
+                "IDBELLEN_SESSION_FUNCTION": SESSION_FUNCTION,
+                "IDBELLEN_AGENT_AUTH": self.agent_auth,
+                "IDBELLEN_CONNECT_INSTANCE_ARN": INSTANCE_ARN,
+                "POWERTOOLS_SERVICE_NAME": "idbellen",
+                "POWERTOOLS_METRICS_NAMESPACE": "idbellen",
+                **self.overrides,
+            }
+        )
+        idclock.use(self.clock.now)
+        runtime.reset()  # a fresh "cold start" against this stack's settings
+
+    def stop(self) -> None:
+        from idbellen import clock as idclock
+        from idbellen import runtime
+
+        for component in reversed(self._started):
+            try:
+                component.stop()
+            except Exception:  # noqa: S112 (best effort shutdown)
+                continue
+        self._started.clear()
+        for name, value in self._saved_env.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        self._saved_env.clear()
+        idclock.use(None)
+        runtime.reset()
+
+    def _set_env(self, values: dict[str, str | None]) -> None:
+        for name, value in values.items():
+            self._saved_env.setdefault(name, os.environ.get(name))
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+    # -- the facade ----------------------------------------------------------------------------
+    @property
+    def wallet(self) -> DemoWallet:
+        return DemoWallet()
+
+    def api(self, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None) -> tuple[int, Any]:
+        """Call the real handler with an API Gateway v2 event; returns (status, parsed JSON or None)."""
+        text = body if isinstance(body, str | bytes) or body is None else json.dumps(body)
+        status, _, payload = self.dispatcher.dispatch(
+            method, path, text, headers or {"content-type": "application/json"}
+        )
+        try:
+            return status, json.loads(payload) if payload else None
+        except ValueError:
+            return status, None
+
+    def invoke(self, function: str, event: Any) -> Any:
+        """Invoke one of the four handlers directly with any event (tests, fuzzing)."""
+        return self.handlers[function](event, LambdaContext(function_name=f"idbellen-{function}"))
+
+    def contact_flow_event(
+        self,
+        contact_id: str,
+        initial_contact_id: str,
+        parameters: dict[str, str],
+        caller: str | None = "+31612345678",
+        attributes: dict[str, str] | None = None,
+    ) -> dict[str, Any]:
+        return {
+            "Name": "ContactFlowEvent",
+            "Details": {
+                "ContactData": {
+                    "Attributes": attributes or {},
+                    "Channel": "VOICE",
+                    "ContactId": contact_id,
+                    "InitialContactId": initial_contact_id,
+                    "PreviousContactId": initial_contact_id,
+                    "InitiationMethod": "INBOUND",
+                    "InstanceARN": INSTANCE_ARN,
+                    "CustomerEndpoint": {"Address": caller, "Type": "TELEPHONE_NUMBER"} if caller else None,
+                    "SystemEndpoint": {"Address": PHONE_NUMBER, "Type": "TELEPHONE_NUMBER"},
+                    "Queue": None,
+                    "MediaStreams": {"Customer": {"Audio": None}},
+                },
+                "Parameters": parameters,
+            },
+        }
+
+    def call(
+        self,
+        digits: str,
+        caller: str | None = "+31612345678",
+        contact_id: str | None = None,
+        initial_contact_id: str | None = None,
+    ) -> CallResult:
+        """Place a call with the digits the app dials after the pause; "" means no input (Timeout).
+
+        Runs what the inbound flow does around the DTMF function: Timeout on no input, the
+        STRING_MAP branch on `result`, the contact attributes, the queue transfer.
+        """
+        contact_id = contact_id or str(uuid.uuid4())
+        initial = initial_contact_id or contact_id
+        self.contacts[contact_id] = initial
+        stored_input = digits if digits else "Timeout"
+        try:
+            result = self.invoke("dtmf", self.contact_flow_event(contact_id, initial, {"dtmf": stored_input}, caller))
+        except Exception:
+            result = {}
+        if not isinstance(result, dict) or not all(isinstance(v, str) for v in result.values()):
+            result = {}
+        if result.get("result") == "OK":
+            attributes = {"session_secret": result["session_secret"], "verified": "true", "purpose": result["purpose"]}
+            prompts = ["Dank u. U bent geïdentificeerd. U wordt doorverbonden."]
+        else:
+            attributes = {"verified": "false"}
+            prompts = ["Het lukte niet om u te identificeren. De medewerker vraagt u straks naar uw gegevens."]
+        return CallResult(contact_id, initial, attributes, True, prompts, result)
+
+    def transfer(self, contact_id: str) -> str:
+        """The agent transfers the call: a new segment (ContactId) with the same InitialContactId."""
+        initial = self.contacts.get(contact_id, contact_id)
+        new_id = str(uuid.uuid4())
+        self.contacts[new_id] = initial
+        self.contact_event(new_id, "INITIATED", initiationMethod="TRANSFER", previousContactId=contact_id)
+        return new_id
+
+    def contact_event(self, contact_id: str, event_type: str, **detail: Any) -> Any:
+        """Deliver an EventBridge `Amazon Connect Contact Event` to the cleanup function."""
+        initial = self.contacts.get(contact_id, contact_id)
+        body = {
+            "eventType": event_type,
+            "contactId": contact_id,
+            "initialContactId": initial,
+            "channel": "VOICE",
+            "instanceArn": INSTANCE_ARN,
+            "initiationMethod": "INBOUND",
+            "initiationTimestamp": "2026-11-28T10:00:00.000Z",
+            **detail,
+        }
+        event = {
+            "version": "0",
+            "id": str(uuid.uuid4()),
+            "detail-type": "Amazon Connect Contact Event",
+            "source": "aws.connect",
+            "account": "123456789012",
+            "time": "2026-11-28T10:05:00Z",
+            "region": REGION,
+            "resources": [INSTANCE_ARN],
+            "detail": body,
+        }
+        return self.invoke("cleanup", event)
+
+    def sweep(self) -> Any:
+        return self.invoke("cleanup", {"idbellen_action": "sweep"})
+
+    def table_items(self) -> list[dict[str, Any]]:
+        """Every raw item in the table (attribute-value form unwrapped), for inspection."""
+        from idbellen.store import unmarshal
+
+        ddb = self.session.client("dynamodb")
+        items: list[dict[str, Any]] = []
+        kwargs: dict[str, Any] = {"TableName": self.resources.table}
+        while True:
+            out = ddb.scan(**kwargs)
+            items += [unmarshal(i) for i in out.get("Items", [])]
+            if "LastEvaluatedKey" not in out:
+                return items
+            kwargs["ExclusiveStartKey"] = out["LastEvaluatedKey"]
