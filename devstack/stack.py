@@ -247,29 +247,62 @@ class DevStack:
         caller: str | None = "+31612345678",
         contact_id: str | None = None,
         initial_contact_id: str | None = None,
+        *,
+        hours_open: bool = True,
+        queue_full: bool = False,
+        early_digits: bool = False,
     ) -> CallResult:
         """Place a call with the digits the app dials after the pause; "" means no input (Timeout).
 
-        Runs what the inbound flow does around the DTMF function: Timeout on no input, the
-        STRING_MAP branch on `result`, the contact attributes, the queue transfer.
+        Runs the rendered inbound flow (``contact_flows/id_inbound.json``) in the flow simulator
+        against the real DTMF handler: logging off, touchtone buffer, hours, Store customer input,
+        the Lambda call with Connect's time limit / STRING_MAP / retry rules, attributes, queue.
+        ``early_digits`` sends the digits before the input block (as the Yivi app does);
+        ``hours_open=False`` and ``queue_full=True`` take those branches. The contact stays queued
+        (no disconnect flow) until ``contact_event``; ``call.path`` lists the actions taken.
         """
         contact_id = contact_id or str(uuid.uuid4())
         initial = initial_contact_id or contact_id
         self.contacts[contact_id] = initial
-        stored_input = digits if digits else "Timeout"
-        try:
-            result = self.invoke("dtmf", self.contact_flow_event(contact_id, initial, {"dtmf": stored_input}, caller))
-        except Exception:
-            result = {}
-        if not isinstance(result, dict) or not all(isinstance(v, str) for v in result.values()):
-            result = {}
-        if result.get("result") == "OK":
-            attributes = {"session_secret": result["session_secret"], "verified": "true", "purpose": result["purpose"]}
-            prompts = ["Dank u. U bent geïdentificeerd. U wordt doorverbonden."]
-        else:
-            attributes = {"verified": "false"}
-            prompts = ["Het lukte niet om u te identificeren. De medewerker vraagt u straks naar uw gegevens."]
-        return CallResult(contact_id, initial, attributes, True, prompts, result)
+        simulator = self._flow_simulator()
+        run = simulator.call(
+            self._flow_arns["inbound"],
+            digits,
+            caller=caller,
+            early_digits=early_digits,
+            hours_open=hours_open,
+            queue_full=queue_full,
+            contact_id=contact_id,
+            initial_contact_id=initial,
+        )
+        dtmf = [i for i in run.invocations if i.action == "RedeemCallCode" and i.outcome == "ok"]
+        lambda_result = {k: str(v) for k, v in dtmf[-1].response.items()} if dtmf else {}
+        return CallResult(
+            run.contact_id,
+            run.initial_contact_id,
+            dict(run.attributes),
+            run.queued,
+            list(run.prompts),
+            lambda_result,
+            list(run.path),
+        )
+
+    def _flow_simulator(self) -> Any:
+        """The flow simulator with our flows rendered for this stack (built on first call)."""
+        from devstack.flow_simulator import flow_arns, simulator_for
+
+        code_length = os.environ.get("IDBELLEN_DTMF_LENGTH", "8")
+        cached = getattr(self, "_flow_sim", None)
+        if cached is None or cached[0] != code_length:
+            sim = simulator_for(
+                {"dtmf": self.handlers["dtmf"], "cleanup": self.handlers["cleanup"]},
+                instance_arn=INSTANCE_ARN,
+                code_length=code_length,
+                system_number=PHONE_NUMBER,
+            )
+            self._flow_sim = (code_length, sim)
+            self._flow_arns = flow_arns(INSTANCE_ARN)
+        return self._flow_sim[1]
 
     def transfer(self, contact_id: str) -> str:
         """The agent transfers the call: a new segment (ContactId) with the same InitialContactId."""
