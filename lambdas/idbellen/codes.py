@@ -43,7 +43,7 @@ def keyed_ref(key: bytes, kind: str, tenant: str, value: str) -> str:
 
 def normalise_phone(number: str) -> str | None:
     """E.164-ish canonical form for comparison and hashing; None when it is not a phone number."""
-    digits = re.sub(r"[\s().-]", "", number or "")
+    digits = re.sub(r"[\s().-]", "", (number or "").replace("(0)", ""))
     if digits.startswith("00"):
         digits = "+" + digits[2:]
     elif digits.startswith("06") and len(digits) == 10:
