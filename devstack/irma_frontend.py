@@ -54,7 +54,7 @@ def add_frontend_endpoints(handler_cls: type) -> None:
         self.send_header("Cache-Control", "no-cache")
         self.send_header("Connection", "close")
         self.end_headers()
-        last = None
+        last = "INITIALIZED"  # like the polling client's start state: only changes are events
         started = beat = time.monotonic()
         try:
             while time.monotonic() - started < _SSE_MAX_SECONDS:

@@ -295,3 +295,9 @@ class _Handler(QuietHandler):
             self.send(204 if ok else 400, b"" if ok else _error(400, "SESSION_UNKNOWN", "Unknown session"))
             return
         self.send(404, _error(404, "NOT_FOUND", "no such endpoint"))
+
+
+# yivi-frontend's client endpoints (status, statusevents, frontend options, CORS): devstack/irma_frontend.py
+from devstack.irma_frontend import add_frontend_endpoints  # noqa: E402
+
+add_frontend_endpoints(_Handler)

@@ -48,7 +48,7 @@ function injectedStyles(file) {
   };
   const window = { document, navigator: { userAgent: "node" }, location: { href: "http://localhost/" } };
   window.self = window;
-  const ctx = vm.createContext({ self: window, window, document, navigator: window.navigator, module: { exports: {} }, console });
+  const ctx = vm.createContext({ self: window, window, document, navigator: window.navigator, module: { exports: {} }, console, URL, URLSearchParams });
   ctx.exports = ctx.module.exports;
   try {
     vm.runInContext(readFileSync(file, "utf8"), ctx);
@@ -60,6 +60,7 @@ function injectedStyles(file) {
 
 const css = injectedStyles("node_modules/@privacybydesign/yivi-frontend/dist/yivi.js");
 if (css.length === 0) throw new Error("found no injected yivi-frontend style: the CSP hash step needs updating");
-const hashes = css.map((t) => "'sha256-" + createHash("sha256").update(t, "utf8").digest("base64") + "'");
+// style-loader appends the element empty and fills it afterwards; Chromium checks both states.
+const hashes = ["", ...css].map((t) => "'sha256-" + createHash("sha256").update(t, "utf8").digest("base64") + "'");
 writeFileSync("dist/csp.json", JSON.stringify({ citizen_style_hashes: hashes }, null, 2) + "\n");
 console.log(`built ${Object.keys(entries).length} bundles; yivi style hashes: ${hashes.length}`);

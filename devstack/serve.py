@@ -1,0 +1,330 @@
+"""`make serve`: the whole system on 127.0.0.1 for a person to click through (and for tests/browser/).
+
+One loopback origin serves
+- the HTTP API routes of DESIGN.md, dispatched as API Gateway v2 events to the real handlers
+  (`DevStack.dispatcher`, the same code path as the dev stack's HTTP adapter; agent routes get the
+  claims a real JWT authorizer would add);
+- the static pages of widget/ (agent panel, citizen call page, built scripts in widget/dist/), each
+  with a strict Content-Security-Policy header;
+- dev-only pages and routes under /dev/: a SIMULATED agent workspace (stands in for Amazon Connect and
+  the @amazon-connect SDK clients) fed by the flow simulator (`DevStack.call`), and a demo wallet page
+  that discloses clearly fake attributes in place of the Yivi app (`DevStack.wallet`).
+The demo IRMA server runs on its own loopback port, as the real one runs on its own origin; the
+citizen page talks to it for yivi-frontend's status (CORS, like irmago).
+
+Nothing here logs requests (paths can carry session ids) or personal data.
+
+    python -m devstack.serve [--port 8080]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import mimetypes
+import secrets
+import signal
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from devstack.loopback import LoopbackServer, QuietHandler
+
+ROOT = Path(__file__).resolve().parent.parent
+WIDGET = ROOT / "widget"
+STATIC_DIRS = ("agent", "citizen", "dev", "dist")
+API_PREFIXES = ("/sessions", "/agent/disclosure", "/agent/clear", "/irma/callback/")
+
+# Clearly fake demo data (the demo wallet's credential store).
+DEMO_CREDENTIALS = {
+    "pbdf.gemeente.personalData.bsn": "999990019",
+    "pbdf.gemeente.personalData.fullname": "Demo Burger",
+    "pbdf.sidn-pbdf.mobilenumber.mobilenumber": "+31612345678",
+}
+DEMO_CALLER = "+31612345678"
+WALLET_SESSION_SECONDS = 300
+ACTIONS = ("accept", "complete")
+
+
+def csp_for(page: str, irma_origin: str, style_hashes: list[str]) -> str:
+    """The Content-Security-Policy of one page. No inline script anywhere, no third-party origin."""
+    connect = ["'self'"]
+    style = ["'self'"]
+    frame_src = "'none'"
+    frame_ancestors = "'none'"
+    if page == "citizen":
+        connect.append(irma_origin)  # yivi-frontend follows the IRMA session at sessionPtr.u
+        style += style_hashes  # the one <style> element yivi-frontend injects (hash from widget/build.mjs)
+    elif page == "agent":
+        frame_ancestors = "'self'"  # the (simulated) agent workspace frames it; production: the Connect origin
+    elif page == "dev":
+        frame_src = "'self'"
+    return "; ".join(
+        [
+            "default-src 'none'",
+            "script-src 'self'",
+            f"style-src {' '.join(style)}",
+            "img-src 'self' data:",
+            "font-src 'self'",
+            f"connect-src {' '.join(connect)}",
+            f"frame-src {frame_src}",
+            f"frame-ancestors {frame_ancestors}",
+            "form-action 'none'",
+            "base-uri 'none'",
+            "object-src 'none'",
+        ]
+    )
+
+
+SECURITY_HEADERS = {
+    "Referrer-Policy": "no-referrer",
+    "X-Content-Type-Options": "nosniff",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Cross-Origin-Resource-Policy": "same-origin",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=(), usb=()",
+}
+
+
+@dataclass
+class SimContact:
+    contact_id: str
+    attributes: dict[str, str]
+    state: str = "queued"
+
+
+@dataclass
+class WalletSession:
+    ref: str
+    purpose: str
+    session_ptr: dict[str, Any]
+    created: float
+
+
+@dataclass
+class DevState:
+    """What the simulated agent workspace and the demo wallet know; dev only, in memory."""
+
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    contacts: dict[str, SimContact] = field(default_factory=dict)
+    sessions: dict[str, WalletSession] = field(default_factory=dict)
+
+
+class ServeApp:
+    """The HTTP front of `make serve`; `stack` is a started `DevStack`."""
+
+    def __init__(self, stack: Any, port: int = 0, widget_dir: Path = WIDGET) -> None:
+        self.stack = stack
+        self.widget_dir = widget_dir
+        self.dev = DevState()
+        irma = urlsplit(stack.irma.url)
+        self.irma_origin = f"{irma.scheme}://{irma.netloc}"
+        csp_file = widget_dir / "dist" / "csp.json"
+        if not (widget_dir / "dist" / "citizen.js").exists() or not csp_file.exists():
+            raise RuntimeError("widget/dist is missing: run `make widget-build` first")
+        self.style_hashes: list[str] = json.loads(csp_file.read_text())["citizen_style_hashes"]
+        self._server = LoopbackServer(_Handler, self, port=port)
+
+    @property
+    def url(self) -> str:
+        return self._server.url
+
+    def start(self) -> ServeApp:
+        self._server.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.stop()
+
+    # -- dev routes (simulated workspace + demo wallet) ----------------------------------------------
+    def remember_session(self, purpose: str, body: Any) -> None:
+        if isinstance(body, dict) and isinstance(body.get("sessionPtr"), dict):
+            ref = secrets.token_hex(6)
+            with self.dev.lock:
+                self.dev.sessions[ref] = WalletSession(ref, purpose, body["sessionPtr"], time.time())
+
+    def wallet_sessions(self) -> list[dict[str, Any]]:
+        now = time.time()
+        with self.dev.lock:
+            for ref in [r for r, s in self.dev.sessions.items() if now - s.created > WALLET_SESSION_SECONDS]:
+                del self.dev.sessions[ref]
+            items = sorted(self.dev.sessions.values(), key=lambda s: -s.created)
+        return [{"ref": s.ref, "purpose": s.purpose, "age_s": int(now - s.created)} for s in items]
+
+    def wallet_disclose(self, ref: str, decline: bool) -> dict[str, Any] | None:
+        with self.dev.lock:
+            session = self.dev.sessions.pop(ref, None)
+        if session is None:
+            return None
+        if decline:
+            self.stack.wallet.disclose(session.session_ptr, DEMO_CREDENTIALS, status="CANCELLED")
+            return {}
+        tel = self.stack.wallet.disclose(session.session_ptr, DEMO_CREDENTIALS)
+        if not tel:
+            return {}
+        number, _, digits = tel.removeprefix("tel:").partition(",")
+        return {"number": number, "digits": digits}
+
+    def place_call(self, digits: str) -> str:
+        call = self.stack.call(digits, caller=DEMO_CALLER)
+        with self.dev.lock:
+            self.dev.contacts[call.contact_id] = SimContact(call.contact_id, dict(call.attributes))
+        return str(call.contact_id)
+
+    def queue(self) -> list[dict[str, Any]]:
+        with self.dev.lock:
+            return [
+                {"contact_id": c.contact_id, "attributes": c.attributes, "state": c.state}
+                for c in self.dev.contacts.values()
+            ]
+
+    def accept(self, contact_id: str) -> bool:
+        with self.dev.lock:
+            contact = self.dev.contacts.get(contact_id)
+            if contact is None:
+                return False
+            contact.state = "connected"
+            return True
+
+    def complete(self, contact_id: str) -> bool:
+        with self.dev.lock:
+            contact = self.dev.contacts.pop(contact_id, None)
+        if contact is None:
+            return False
+        self.stack.contact_event(contact_id, "COMPLETED")
+        return True
+
+
+class _Handler(QuietHandler):
+    @property
+    def app(self) -> ServeApp:
+        return self.server.app  # type: ignore[attr-defined,no-any-return]
+
+    def _path(self) -> str:
+        return self.path.split("?", 1)[0]
+
+    def _json_body(self) -> Any:
+        raw = self.read_body()
+        try:
+            return json.loads(raw) if raw else {}
+        except ValueError:
+            return None
+
+    def _api(self) -> None:
+        body = self.read_body()
+        text = body.decode("utf-8", "replace") if body else None
+        headers = {k: v for k, v in self.headers.items() if k.lower() != "host"}
+        status, out_headers, payload = self.app.stack.dispatcher.dispatch(self.command, self.path, text, headers)
+        if self.command == "POST" and self._path() == "/sessions" and status == 201:
+            try:
+                purpose = str(json.loads(text or "{}").get("purpose", ""))
+                self.app.remember_session(purpose, json.loads(payload))
+            except (ValueError, AttributeError):
+                pass
+        content_type = out_headers.pop("content-type", "application/json")
+        self.send(status, payload, content_type, headers={"Cache-Control": "no-store", **SECURITY_HEADERS})
+
+    def _dev_api(self) -> None:
+        app = self.app
+        parts = [p for p in self._path().split("/") if p][2:]  # after /dev/api
+        ok = {"Cache-Control": "no-store"}
+        if self.command == "GET" and parts == ["queue"]:
+            self.send(200, {"contacts": app.queue()}, headers=ok)
+        elif self.command == "GET" and parts == ["wallet", "sessions"]:
+            self.send(200, {"sessions": app.wallet_sessions()}, headers=ok)
+        elif self.command == "POST" and parts == ["wallet", "disclose"]:
+            body = self._json_body() or {}
+            result = app.wallet_disclose(str(body.get("ref", "")), bool(body.get("decline")))
+            self.send(404 if result is None else 200, result or {}, headers=ok)
+        elif self.command == "POST" and parts == ["call"]:
+            body = self._json_body() or {}
+            digits = str(body.get("digits", ""))
+            if digits and not digits.isdigit():
+                self.send(400, {"error": "digits"}, headers=ok)
+                return
+            self.send(200, {"contact_id": app.place_call(digits)}, headers=ok)
+        elif (
+            self.command == "POST" and len(parts) == 3 and parts[0] == "contacts" and parts[2] in ("accept", "complete")
+        ):
+            self.read_body()
+            done = app.accept(parts[1]) if parts[2] == "accept" else app.complete(parts[1])
+            self.send(204 if done else 404, b"", headers=ok)
+        else:
+            self.send(404, {"error": "not_found"}, headers=ok)
+
+    def _static(self) -> None:
+        path = self._path()
+        if path in ("", "/"):
+            self.send(302, b"", "text/plain", headers={"Location": "/dev/index.html"})
+            return
+        parts = [p for p in path.split("/") if p]
+        if not parts or parts[0] not in STATIC_DIRS or any(p in (".", "..") or p.startswith(".") for p in parts):
+            self.send(404, b"not found", "text/plain")
+            return
+        if path.endswith("/"):
+            parts.append("index.html")
+        root = (self.app.widget_dir / parts[0]).resolve()
+        file = (root / Path(*parts[1:])).resolve() if len(parts) > 1 else root
+        if not file.is_relative_to(root) or not file.is_file():
+            self.send(404, b"not found", "text/plain")
+            return
+        content_type = mimetypes.guess_type(file.name)[0] or "application/octet-stream"
+        if content_type.startswith("text/") or content_type in ("application/javascript", "application/json"):
+            content_type += "; charset=utf-8"
+        headers = {**SECURITY_HEADERS, "Cache-Control": "no-store"}
+        if file.suffix == ".html":
+            headers["Content-Security-Policy"] = csp_for(parts[0], self.app.irma_origin, self.app.style_hashes)
+        self.send(200, file.read_bytes(), content_type, headers=headers)
+
+    def do_GET(self) -> None:
+        path = self._path()
+        if path.startswith("/dev/api/"):
+            self._dev_api()
+        elif path.startswith("/sessions/"):
+            self._api()
+        else:
+            self._static()
+
+    do_HEAD = do_GET
+
+    def do_POST(self) -> None:
+        path = self._path()
+        if path.startswith("/dev/api/"):
+            self._dev_api()
+        elif path.startswith(API_PREFIXES):
+            self._api()
+        else:
+            self.send(404, {"error": "not_found"})
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="idbellen on localhost: API, pages, simulated agent workspace")
+    parser.add_argument("--port", type=int, default=8080, help="port on 127.0.0.1 (default 8080)")
+    args = parser.parse_args(argv)
+
+    from devstack import DevStack
+
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    with DevStack() as stack:
+        app = ServeApp(stack, port=args.port).start()
+        try:
+            print(f"idbellen is running on {app.url}  (127.0.0.1 only; Ctrl-C stops it)")
+            print(f"  start here:                {app.url}/dev/index.html")
+            print(f"  citizen call page:         {app.url}/citizen/index.html")
+            print(f"  demo wallet (the 'phone'): {app.url}/dev/wallet.html")
+            print(f"  simulated agent workspace: {app.url}/dev/ccp.html")
+            print("All data is fake demo data; nothing is kept after you stop this process.")
+            try:
+                while not stop.wait(0.5):
+                    pass
+            except KeyboardInterrupt:
+                pass
+        finally:
+            app.stop()
+
+
+if __name__ == "__main__":
+    main()
