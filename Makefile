@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed-$(shell cat requirements/dev.lock pyproject.toml | s
 export PYTHONPATH := $(CURDIR)/lambdas:$(CURDIR)
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help install demo test test-fast lint fmt typecheck lint-flows fuzz bench build serve lock clean system-deps widget-deps
+.PHONY: help install demo test test-fast lint fmt typecheck lint-flows fuzz bench build serve lock clean system-deps widget-deps widget-build
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk -F':.*?## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -31,7 +31,7 @@ lock: ## re-pin requirements/dev.lock and lambdas/requirements.txt (needs networ
 demo: $(STAMP) ## run one whole ID call on the embedded dev stack (no AWS account needed)
 	$(PY) -m devstack.demo
 
-test: $(STAMP) ## lint + the whole test suite (unit, integration, e2e, browser, template, bench smoke)
+test: $(STAMP) system-deps widget-build ## lint + the whole test suite (unit, integration, e2e, browser, template, bench smoke)
 	$(MAKE) lint
 	$(MAKE) lint-flows
 	$(PY) -m pytest -q -p no:cacheprovider tests
@@ -52,6 +52,30 @@ fmt: $(STAMP) ## apply ruff fixes and formatting
 
 typecheck: $(STAMP) ## mypy --strict on the Lambda package
 	$(VENV)/bin/mypy
+
+# -- widget (agent panel + citizen page) and the browser tests --------------------------------------
+WIDGET_NPM_STAMP := widget/node_modules/.installed-$(shell cat widget/package-lock.json | sha256sum | cut -c1-12)
+WIDGET_SRC := $(shell find widget/src -name '*.ts') widget/build.mjs widget/tsconfig.json
+
+$(WIDGET_NPM_STAMP): widget/package.json widget/package-lock.json
+	@command -v npm >/dev/null || { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q nodejs npm; }
+	cd widget && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
+	touch $@
+
+widget/dist/csp.json: $(WIDGET_NPM_STAMP) $(WIDGET_SRC)
+	cd widget && npx --no-install tsc --noEmit -p tsconfig.json && node build.mjs
+
+widget-deps: $(WIDGET_NPM_STAMP) ## npm ci the widget's pinned packages (widget/package-lock.json)
+
+widget-build: widget/dist/csp.json ## typecheck the widget against the SDKs' TypeScript definitions and build widget/dist/
+
+/usr/bin/chromium:
+	apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium
+
+system-deps: /usr/bin/chromium ## Debian's Chromium for the browser tests (apt-get only when it is missing)
+
+serve: $(STAMP) widget-build ## the whole system on http://127.0.0.1:8080 to click through (PORT=8080)
+	$(PY) -m devstack.serve --port $(or $(PORT),8080)
 
 clean: ## remove the venv and build output
 	rm -rf $(VENV) .aws-sam build .pytest_cache
