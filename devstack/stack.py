@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import boto3
+import requests
 from moto.server import ThreadedMotoServer
 
 from devstack.apigw import ApiDispatcher, HttpApiAdapter
@@ -113,6 +114,8 @@ class DevStack:
         self._started.append(self.moto)
         host, port = self.moto.get_host_and_port()
         self.aws_url = f"http://{host}:{port}"
+        # moto keeps its state per process, not per server: start from empty like a fresh account.
+        requests.post(f"{self.aws_url}/moto-api/reset", timeout=10)
         self.irma = DemoIrmaServer(self.requestor_token, clock=self.clock.now).start()
         self._started.append(self.irma)
         self.lambdas = LambdaStandIn().start()
