@@ -11,6 +11,7 @@ CLI::
 
     python -m contact_flows.render --values values.json contact_flows/id_inbound.json [-o out.json]
     python -m contact_flows.render --values values.json --out-dir build/flows     # every flow
+    python -m contact_flows.render --values v.json --keep DisconnectFlowArn --compact flow.json  # Fn::Sub
 """
 
 from __future__ import annotations
@@ -134,8 +135,14 @@ def _expand_purpose_queues(flow: dict[str, Any], purpose_queues: Mapping[str, st
     chooser["Transitions"]["Conditions"] = conditions
 
 
-def render(template: Mapping[str, Any], values: Mapping[str, Any]) -> dict[str, Any]:
-    """Return a filled copy of ``template``; raise ``RenderError`` if any placeholder stays unfilled."""
+def render(
+    template: Mapping[str, Any], values: Mapping[str, Any], keep: frozenset[str] | set[str] = frozenset()
+) -> dict[str, Any]:
+    """Return a filled copy of ``template``; raise ``RenderError`` if any placeholder stays unfilled.
+
+    ``keep`` names placeholders that may stay, on purpose: the syntax is CloudFormation's
+    ``Fn::Sub``, so ``iac/`` can leave e.g. ``${DisconnectFlowArn}`` for the stack to fill.
+    """
     scalars = _scalar_values(values)
     flow = copy.deepcopy(dict(template))
     purpose_queues = values.get(PURPOSE_QUEUES_KEY) or {}
@@ -143,7 +150,7 @@ def render(template: Mapping[str, Any], values: Mapping[str, Any]) -> dict[str, 
         raise RenderError("PurposeQueues must be an object")
     _expand_purpose_queues(flow, purpose_queues)
     rendered = _substitute(flow, scalars)
-    missing = placeholders(rendered)
+    missing = placeholders(rendered) - set(keep)
     if missing:
         raise RenderError(f"unfilled placeholder(s): {', '.join(sorted(missing))}")
     return rendered
@@ -153,16 +160,18 @@ def load_json(path: str | Path) -> Any:
     return json.loads(Path(path).read_text(encoding="utf-8"))
 
 
-def render_file(path: str | Path, values: Mapping[str, Any]) -> dict[str, Any]:
+def render_file(
+    path: str | Path, values: Mapping[str, Any], keep: frozenset[str] | set[str] = frozenset()
+) -> dict[str, Any]:
     try:
-        return render(load_json(path), values)
+        return render(load_json(path), values, keep)
     except RenderError as exc:
         raise RenderError(f"{Path(path).name}: {exc}") from None
 
 
-def render_all(values: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+def render_all(values: Mapping[str, Any], keep: frozenset[str] | set[str] = frozenset()) -> dict[str, dict[str, Any]]:
     """Every flow of ``contact_flows.FLOWS``, rendered, by key."""
-    return {key: render_file(spec.path, values) for key, spec in FLOWS.items()}
+    return {key: render_file(spec.path, values, keep) for key, spec in FLOWS.items()}
 
 
 def to_content(flow: Mapping[str, Any]) -> str:
@@ -180,15 +189,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("-o", "--output", help="write here instead of stdout")
     parser.add_argument("--out-dir", help="render every flow into this directory as <file name>")
     parser.add_argument("--compact", action="store_true", help="emit Connect Content form (one line)")
+    parser.add_argument(
+        "--keep", action="append", default=[], metavar="NAME", help="leave ${NAME} for Fn::Sub (repeatable)"
+    )
     args = parser.parse_args(argv)
+    keep = set(args.keep)
     try:
         values = load_json(args.values)
         if not isinstance(values, dict):
             raise RenderError("values file must hold a JSON object")
         if args.flow:
-            outputs = {Path(args.flow).name: render_file(args.flow, values)}
+            outputs = {Path(args.flow).name: render_file(args.flow, values, keep)}
         elif args.out_dir:
-            outputs = {FLOWS[key].file: flow for key, flow in render_all(values).items()}
+            outputs = {FLOWS[key].file: flow for key, flow in render_all(values, keep).items()}
         else:
             parser.error("give a flow file or --out-dir")
     except (RenderError, OSError, json.JSONDecodeError) as exc:

@@ -124,3 +124,26 @@ def test_cli_refuses_unfilled_placeholders(tmp_path, capsys) -> None:
     values.write_text(json.dumps({"DtmfLength": "8"}))
     assert main(["--values", str(values), str(FLOWS["inbound"].path)]) == 1
     assert "unfilled placeholder" in capsys.readouterr().err
+
+
+def test_keep_leaves_named_placeholders_for_fn_sub() -> None:
+    values = sample_values()
+    del values["DisconnectFlowArn"]
+    flow = render(template("inbound"), values, keep={"DisconnectFlowArn"})
+    hooks = action(flow, "SetDisconnectFlow")["Parameters"]["EventHooks"]
+    assert hooks == {"CustomerRemaining": "${DisconnectFlowArn}"}
+    assert placeholders(flow) == {"DisconnectFlowArn"}
+    del values["QueueArn"]
+    with pytest.raises(RenderError, match="QueueArn"):
+        render(template("inbound"), values, keep={"DisconnectFlowArn"})
+
+
+def test_cli_keep(tmp_path) -> None:
+    values = sample_values()
+    del values["CleanupFunctionArn"]
+    path = tmp_path / "values.json"
+    path.write_text(json.dumps(values))
+    out = tmp_path / "disconnect.json"
+    args = ["--values", str(path), "--keep", "CleanupFunctionArn", "--compact", "-o", str(out)]
+    assert main([*args, str(FLOWS["disconnect"].path)]) == 0
+    assert "${CleanupFunctionArn}" in out.read_text()
