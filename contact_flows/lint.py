@@ -260,7 +260,8 @@ class _Linter:
         if typ == "GetParticipantInput" and not is_store_input(action) and buffer_setting(action) is None:
             required |= {"NoMatchingCondition"}
         for error in sorted(required - set(declared)):
-            self.add("structure", ident, f"missing required error branch {error}")
+            rule = "lambda-error-branch" if typ == "InvokeLambdaFunction" else "structure"
+            self.add(rule, ident, f"missing required error branch {error}")
         conditions = transitions.get("Conditions") or []
         for cond in conditions:
             c = cond.get("Condition") if isinstance(cond, Mapping) else None

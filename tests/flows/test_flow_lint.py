@@ -102,7 +102,9 @@ def test_only_known_attributes_from_known_sources() -> None:
 def test_every_lambda_call_needs_an_error_branch() -> None:
     flow = rendered("inbound")
     action(flow, "RedeemCallCode")["Transitions"]["Errors"] = []
-    assert "missing required error branch NoMatchingError" in {f.message for f in lint_inbound(flow)}
+    findings = lint_inbound(flow)
+    assert ("lambda-error-branch", "RedeemCallCode") in {(f.rule, f.action) for f in findings}
+    assert "missing required error branch NoMatchingError" in {f.message for f in findings}
 
 
 def test_lambda_error_must_still_reach_the_queue() -> None:
@@ -233,3 +235,13 @@ def test_structure_event_hooks_one_entry() -> None:
     flow = rendered("inbound")
     action(flow, "SetDisconnectFlow")["Parameters"]["EventHooks"]["CustomerWhisper"] = "arn:x"
     assert "EventHooks must hold exactly one known event hook" in structure_messages(flow)
+
+
+def test_readme_has_every_spoken_prompt() -> None:
+    """The README's prompt table (Dutch with English) stays in step with the flows."""
+    readme = (FLOWS["inbound"].path.parent / "README.md").read_text(encoding="utf-8")
+    for key in ("inbound", "module"):
+        for a in template(key)["Actions"]:
+            text = a["Parameters"].get("Text")
+            if text:
+                assert text in readme, f"{key}/{a['Identifier']}: prompt missing from README"
