@@ -77,5 +77,38 @@ system-deps: /usr/bin/chromium ## Debian's Chromium for the browser tests (apt-g
 serve: $(STAMP) widget-build ## the whole system on http://127.0.0.1:8080 to click through (PORT=8080)
 	$(PY) -m devstack.serve --port $(or $(PORT),8080)
 
+# --- deployment (iac/): aws-sam-cli in its own venv, from its own hash-pinned lock ---------------
+SAM_VENV := .venv-sam
+SAM_STAMP := $(SAM_VENV)/.installed-$(shell cat requirements/sam.lock | sha256sum | cut -c1-12)
+SAM := SAM_CLI_TELEMETRY=0 AWS_DEFAULT_REGION=eu-central-1 PATH=$(CURDIR)/$(SAM_VENV)/bin:$$PATH $(CURDIR)/$(SAM_VENV)/bin/sam
+
+$(SAM_STAMP): requirements/sam.lock
+	@test -n "$(PYTHON)" || { echo "Python 3.12 not found (set PYTHON=/path/to/python3.12)"; exit 1; }
+	rm -rf $(SAM_VENV)
+	$(PYTHON) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/pip install --quiet --disable-pip-version-check --require-hashes --no-deps -r requirements/sam.lock
+	touch $@
+
+.PHONY: sam-venv validate-iac iac-flows
+sam-venv: $(SAM_STAMP) ## create .venv-sam/ (aws-sam-cli) from requirements/sam.lock
+
+iac-flows: $(STAMP) ## fold contact_flows/*.json into iac/template.yaml (AWS::Connect::ContactFlow resources)
+	$(PY) -m iac.flows
+
+validate-iac: $(STAMP) $(SAM_STAMP) ## cfn-lint + sam validate --lint (offline) + cfn-lint of the SAM-transformed template
+	$(PY) -m iac.flows --check
+	$(VENV)/bin/cfn-lint --regions eu-central-1 -- iac/template.yaml
+	cd iac && $(SAM) validate --lint --region eu-central-1
+	mkdir -p build/iac
+	$(SAM_VENV)/bin/python iac/translate.py iac/template.yaml > build/iac/template.transformed.json
+	$(VENV)/bin/cfn-lint --regions eu-central-1 -- build/iac/template.transformed.json
+
+build: $(STAMP) $(SAM_STAMP) ## sam build (arm64 wheels from PyPI, no Docker) + the Lambda zip in build/, with its size
+	$(PY) -m iac.flows --check
+	rm -rf .aws-sam/build
+	cd iac && $(SAM) build --template-file template.yaml --build-dir ../.aws-sam/build --region eu-central-1
+	mkdir -p build
+	$(PY) -m iac.artifact .aws-sam/build build/idbellen-lambdas.zip
+
 clean: ## remove the venv and build output
 	rm -rf $(VENV) .aws-sam build .pytest_cache

@@ -102,12 +102,12 @@ def generated_block() -> str:
             lines.append(f"      Type: {spec.connect_type}\n")
         lines.append("      State: ACTIVE\n")
         lines.append(f"      # source: contact_flows/{spec.file}\n")
-        lines.append("      Content: !Sub\n")
-        lines.append(f"        - {json.dumps(content, ensure_ascii=False)}\n")
         if names:
+            lines.append("      Content: !Sub\n")
+            lines.append(f"        - {json.dumps(content, ensure_ascii=False)}\n")
             lines.append("        - " + "\n          ".join(f"{n}: {VALUES[n]}" for n in sorted(names)) + "\n")
         else:
-            lines.append("        - {}\n")
+            lines.append(f"      Content: {json.dumps(content, ensure_ascii=False)}\n")
     lines.append(END)
     return "".join(lines)
 

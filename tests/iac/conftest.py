@@ -1,0 +1,70 @@
+"""Fixtures for the template tests: the template as data, and the SAM-transformed template.
+
+The transformed template comes from aws-sam-translator in its own venv (.venv-sam, built on demand
+from requirements/sam.lock by `make sam-venv`), so these tests need no AWS account and no network
+once that venv exists.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from devstack.template_resources import load_template
+
+ROOT = Path(__file__).resolve().parents[2]
+TEMPLATE = ROOT / "iac" / "template.yaml"
+SAM_VENV = ROOT / ".venv-sam"
+
+
+@pytest.fixture(scope="session")
+def template() -> dict[str, Any]:
+    return load_template(TEMPLATE)
+
+
+@pytest.fixture(scope="session")
+def resources(template: dict[str, Any]) -> dict[str, Any]:
+    return template["Resources"]
+
+
+@pytest.fixture(scope="session")
+def sam_venv() -> Path:
+    """The aws-sam-cli venv; `make sam-venv` (idempotent) creates it from the hash-pinned lock."""
+    subprocess.run(["make", "-s", "-C", str(ROOT), "sam-venv"], check=True, timeout=900)
+    assert (SAM_VENV / "bin" / "sam").exists()
+    return SAM_VENV
+
+
+@pytest.fixture(scope="session")
+def transformed(sam_venv: Path) -> dict[str, Any]:
+    out = subprocess.run(
+        [str(sam_venv / "bin" / "python"), str(ROOT / "iac" / "translate.py"), str(TEMPLATE)],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    return json.loads(out.stdout)
+
+
+def load_iac_module(name: str) -> Any:
+    """A module of iac/ by path (`tests/iac` shadows the top-level `iac` package name here)."""
+    import importlib.util  # noqa: PLC0415
+
+    spec = importlib.util.spec_from_file_location(f"idbellen_iac_{name}", ROOT / "iac" / f"{name}.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def statements(resources: dict[str, Any], policy_logical_id: str) -> list[dict[str, Any]]:
+    return resources[policy_logical_id]["Properties"]["PolicyDocument"]["Statement"]
+
+
+def as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]

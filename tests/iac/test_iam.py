@@ -1,0 +1,206 @@
+"""Least privilege, read off the template: moto ignores IAM, so these tests are the proof.
+
+EXPECTED is the per-function IAM table of docs/iam.md. A change of any role's actions must change
+this table (and the doc) too.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.iac.conftest import as_list, statements
+
+FUNCTIONS = {
+    "SessionFunction": "SessionFunctionPolicy",
+    "DtmfFunction": "DtmfFunctionPolicy",
+    "AgentFunction": "AgentFunctionPolicy",
+    "CleanupFunction": "CleanupFunctionPolicy",
+}
+
+# function -> {(action, prefix-or-resource)}; prefixes are the pk prefixes allowed by LeadingKeys,
+# "table" means the whole table (Scan), other resources are named by what they are.
+EXPECTED: dict[str, set[tuple[str, str]]] = {
+    "SessionFunction": {
+        *{(a, p) for a in ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem") for p in ("SESSION#", "DTMF#")},
+        ("kms:GenerateDataKey", "key:app=idbellen"),
+        ("kms:Decrypt", "key:app=idbellen"),
+        ("ssm:GetParameter", "param:IrmaTokenParameterName"),
+        ("ssm:GetParameter", "param:HashKeyParameterName"),
+        ("logs:CreateLogStream", "log:SessionFunctionLogGroup"),
+        ("logs:PutLogEvents", "log:SessionFunctionLogGroup"),
+    },
+    "DtmfFunction": {
+        *{(a, p) for a in ("dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:UpdateItem") for p in ("DTMF#", "RATE#")},
+        ("dynamodb:PutItem", "SECRET#"),
+        ("dynamodb:PutItem", "CONTACT#"),
+        ("dynamodb:DeleteItem", "SECRET#"),
+        ("dynamodb:UpdateItem", "SESSION#"),
+        ("ssm:GetParameter", "param:HashKeyParameterName"),
+        ("lambda:InvokeFunction", "fn:SessionFunctionAliaslive"),
+        ("logs:CreateLogStream", "log:DtmfFunctionLogGroup"),
+        ("logs:PutLogEvents", "log:DtmfFunctionLogGroup"),
+    },
+    "AgentFunction": {
+        *{("dynamodb:GetItem", p) for p in ("SECRET#", "CONTACT#", "SESSION#")},
+        ("dynamodb:UpdateItem", "SESSION#"),
+        *{("dynamodb:DeleteItem", p) for p in ("SESSION#", "DTMF#", "SECRET#", "CONTACT#")},
+        ("kms:Decrypt", "key:app=idbellen"),
+        ("logs:CreateLogStream", "log:AgentFunctionLogGroup"),
+        ("logs:PutLogEvents", "log:AgentFunctionLogGroup"),
+    },
+    "CleanupFunction": {
+        *{("dynamodb:GetItem", p) for p in ("CONTACT#", "SESSION#")},
+        ("dynamodb:UpdateItem", "CONTACT#"),
+        *{("dynamodb:DeleteItem", p) for p in ("SESSION#", "DTMF#", "SECRET#", "CONTACT#", "RATE#")},
+        ("dynamodb:Scan", "table"),
+        ("logs:CreateLogStream", "log:CleanupFunctionLogGroup"),
+        ("logs:PutLogEvents", "log:CleanupFunctionLogGroup"),
+    },
+}
+
+
+def _resource_label(statement: dict[str, Any], action: str) -> list[str]:
+    labels = []
+    for resource in as_list(statement["Resource"]):
+        if resource == "*":
+            labels.append("*")
+        elif resource == {"Fn::GetAtt": ["Table", "Arn"]}:
+            if action.startswith("dynamodb:") and action != "dynamodb:Scan":
+                cond = statement.get("Condition", {})
+                prefixes = cond.get("ForAllValues:StringLike", {}).get("dynamodb:LeadingKeys")
+                assert prefixes, f"{statement['Sid']}: item actions need a LeadingKeys condition"
+                assert cond.get("Null") == {"dynamodb:LeadingKeys": "false"}, statement["Sid"]
+                labels += [p.removesuffix("*") for p in prefixes]
+            else:
+                labels.append("table")
+        elif resource == {"Fn::GetAtt": ["DataKey", "Arn"]}:
+            ctx = statement.get("Condition", {}).get("StringEquals", {})
+            assert ctx.get("kms:EncryptionContext:app") == "idbellen", statement["Sid"]
+            assert ctx.get("kms:EncryptionContext:tenant") == {"Ref": "Tenant"}, statement["Sid"]
+            labels.append("key:app=idbellen")
+        elif isinstance(resource, dict) and "Fn::Sub" in resource:
+            text = resource["Fn::Sub"]
+            if ":ssm:" in text:
+                labels.append("param:" + text.rsplit("parameter${", 1)[1].rstrip("}"))
+            elif text.startswith("${") and text.endswith("LogGroup.Arn}"):
+                labels.append("log:" + text[2:].removesuffix(".Arn}"))
+            else:
+                labels.append("sub:" + text)
+        elif isinstance(resource, dict) and "Ref" in resource:
+            labels.append("fn:" + resource["Ref"])
+        else:
+            labels.append(repr(resource))
+    return labels
+
+
+def granted(resources: dict[str, Any], policy: str) -> set[tuple[str, str]]:
+    out = set()
+    for statement in statements(resources, policy):
+        assert statement["Effect"] == "Allow"
+        for action in as_list(statement["Action"]):
+            for label in _resource_label(statement, action):
+                out.add((action, label))
+    return out
+
+
+@pytest.mark.parametrize("function", sorted(FUNCTIONS))
+def test_each_function_has_exactly_the_documented_permissions(resources, function):
+    assert granted(resources, FUNCTIONS[function]) == EXPECTED[function]
+
+
+@pytest.mark.parametrize("function", sorted(FUNCTIONS))
+def test_one_role_per_function_and_no_other_policies(resources, function):
+    role = function + "Role"
+    assert resources[function]["Properties"]["Role"] == {"Fn::GetAtt": [role, "Arn"]}
+    props = resources[role]["Properties"]
+    assert not ({"ManagedPolicyArns", "Policies", "PermissionsBoundary"} & set(props)), role
+    attached = [
+        k
+        for k, v in resources.items()
+        if v["Type"] in ("AWS::IAM::RolePolicy", "AWS::IAM::Policy", "AWS::IAM::ManagedPolicy")
+        and ({"Ref": role} == v["Properties"].get("RoleName") or {"Ref": role} in v["Properties"].get("Roles", []))
+    ]
+    assert attached == [FUNCTIONS[function]]
+    trust = props["AssumeRolePolicyDocument"]["Statement"]
+    assert [s["Principal"] for s in trust] == [{"Service": "lambda.amazonaws.com"}]
+
+
+def test_roles_are_not_shared(resources):
+    roles = [resources[f]["Properties"]["Role"]["Fn::GetAtt"][0] for f in FUNCTIONS]
+    assert len(set(roles)) == len(roles)
+
+
+def test_no_wildcards_in_function_policies(resources):
+    for policy in [*FUNCTIONS.values(), "ProcessingLogForwarderPolicy"]:
+        for statement in statements(resources, policy):
+            assert "*" not in as_list(statement["Resource"]), (policy, statement["Sid"])
+            for action in as_list(statement["Action"]):
+                assert "*" not in action, (policy, action)
+            assert "NotAction" not in statement and "NotResource" not in statement
+
+
+def test_dtmf_function_cannot_reach_personal_data(resources):
+    actions = granted(resources, "DtmfFunctionPolicy")
+    assert not [a for a, _ in actions if a.startswith("kms:")], "DTMF role must hold no KMS permission"
+    assert ("dynamodb:GetItem", "SESSION#") not in actions
+    assert ("dynamodb:BatchGetItem", "SESSION#") not in actions
+    assert not [a for a, _ in actions if a in ("dynamodb:Scan", "dynamodb:Query")]
+    assert not [r for _, r in actions if r.startswith("param:Irma")]
+
+
+def test_cleanup_function_has_no_kms(resources):
+    assert not [a for a, _ in granted(resources, "CleanupFunctionPolicy") if a.startswith("kms:")]
+
+
+def _principals(statement: dict[str, Any]) -> list[Any]:
+    return as_list(statement["Principal"].get("AWS", [])) + as_list(statement["Principal"].get("Service", []))
+
+
+def test_key_policy_only_session_and_agent_use_the_key_directly(resources):
+    key = resources["DataKey"]["Properties"]
+    assert key["EnableKeyRotation"] is True
+    data_plane = {"kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey", "kms:GenerateDataKey*"}
+    direct_users = set()
+    for statement in key["KeyPolicy"]["Statement"]:
+        actions = set(as_list(statement["Action"]))
+        assert "kms:*" not in actions, statement["Sid"]
+        conditions = statement.get("Condition", {})
+        via = conditions.get("StringEquals", {}).get("kms:ViaService")
+        if not actions & data_plane:
+            continue
+        if via is not None:
+            assert via == {"Fn::Sub": "dynamodb.${AWS::Region}.amazonaws.com"}, statement["Sid"]
+            assert "kms:CreateGrant" not in actions or statement["Principal"]["AWS"] == {
+                "Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"
+            }
+            continue
+        # a direct (not via DynamoDB) use of the key: only with the idbellen encryption context
+        assert conditions["StringEquals"]["kms:EncryptionContext:app"] == "idbellen", statement["Sid"]
+        for principal in _principals(statement):
+            direct_users.add(principal["Fn::GetAtt"][0])
+    assert direct_users == {"SessionFunctionRole", "AgentFunctionRole"}
+
+
+def test_key_administration_has_no_data_plane_and_no_grants(resources):
+    (admin,) = [s for s in resources["DataKey"]["Properties"]["KeyPolicy"]["Statement"] if s["Sid"] == "KeyAdministration"]
+    actions = set(admin["Action"])
+    assert not {a for a in actions if a.split(":")[1].startswith(("Encrypt", "Decrypt", "ReEncrypt", "GenerateDataKey"))}
+    assert "kms:CreateGrant" not in actions
+    assert not [a for a in actions if a.endswith("*")]
+
+
+def test_dtmf_and_cleanup_roles_use_the_key_only_through_dynamodb(resources):
+    for statement in resources["DataKey"]["Properties"]["KeyPolicy"]["Statement"]:
+        names = [p["Fn::GetAtt"][0] for p in _principals(statement) if isinstance(p, dict) and "Fn::GetAtt" in p]
+        if {"DtmfFunctionRole", "CleanupFunctionRole"} & set(names):
+            assert statement["Condition"]["StringEquals"]["kms:ViaService"] == {
+                "Fn::Sub": "dynamodb.${AWS::Region}.amazonaws.com"
+            }
+            assert "kms:CreateGrant" not in as_list(statement["Action"])
+
+
+def test_forwarder_writes_only_to_log_groups(resources):
+    for statement in statements(resources, "ProcessingLogForwarderPolicy"):
+        assert set(as_list(statement["Action"])) == {"logs:CreateLogStream", "logs:PutLogEvents"}
