@@ -125,7 +125,9 @@ def table_kwargs(table_name: str, kms_key_id: str, path: Path | str = TEMPLATE) 
         "KeySchema": [dict(_literal(k, "KeySchema")) for k in props["KeySchema"]],
         "BillingMode": billing,
         "SSESpecification": {"Enabled": True, "SSEType": "KMS", "KMSMasterKeyId": kms_key_id},
-        "DeletionProtectionEnabled": bool(_literal(props.get("DeletionProtectionEnabled", False), "DeletionProtection")),
+        "DeletionProtectionEnabled": bool(
+            _literal(props.get("DeletionProtectionEnabled", False), "DeletionProtection")
+        ),
     }
     if "TableClass" in props:
         kwargs["TableClass"] = _literal(props["TableClass"], "TableClass")
@@ -198,7 +200,7 @@ def function_environment_names(path: Path | str = TEMPLATE) -> dict[str, set[str
     """Function logical id -> the IDBELLEN_* variables the template sets for it (globals included)."""
     template = _template(str(path))
     global_vars = set(
-        (((template.get("Globals") or {}).get("Function") or {}).get("Environment", {}).get("Variables", {}))
+        ((template.get("Globals") or {}).get("Function") or {}).get("Environment", {}).get("Variables", {})
     )
     out: dict[str, set[str]] = {}
     for logical, resource in template["Resources"].items():

@@ -53,7 +53,7 @@ def transformed(sam_venv: Path) -> dict[str, Any]:
 
 def load_iac_module(name: str) -> Any:
     """A module of iac/ by path (`tests/iac` shadows the top-level `iac` package name here)."""
-    import importlib.util  # noqa: PLC0415
+    import importlib.util
 
     spec = importlib.util.spec_from_file_location(f"idbellen_iac_{name}", ROOT / "iac" / f"{name}.py")
     assert spec is not None and spec.loader is not None

@@ -23,7 +23,11 @@ FUNCTIONS = {
 # "table" means the whole table (Scan), other resources are named by what they are.
 EXPECTED: dict[str, set[tuple[str, str]]] = {
     "SessionFunction": {
-        *{(a, p) for a in ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem") for p in ("SESSION#", "DTMF#")},
+        *{
+            (a, p)
+            for a in ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem")
+            for p in ("SESSION#", "DTMF#")
+        },
         ("kms:GenerateDataKey", "key:app=idbellen"),
         ("kms:Decrypt", "key:app=idbellen"),
         ("ssm:GetParameter", "param:IrmaTokenParameterName"),
@@ -32,7 +36,11 @@ EXPECTED: dict[str, set[tuple[str, str]]] = {
         ("logs:PutLogEvents", "log:SessionFunctionLogGroup"),
     },
     "DtmfFunction": {
-        *{(a, p) for a in ("dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:UpdateItem") for p in ("DTMF#", "RATE#")},
+        *{
+            (a, p)
+            for a in ("dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:UpdateItem")
+            for p in ("DTMF#", "RATE#")
+        },
         ("dynamodb:PutItem", "SECRET#"),
         ("dynamodb:PutItem", "CONTACT#"),
         ("dynamodb:DeleteItem", "SECRET#"),
@@ -184,9 +192,13 @@ def test_key_policy_only_session_and_agent_use_the_key_directly(resources):
 
 
 def test_key_administration_has_no_data_plane_and_no_grants(resources):
-    (admin,) = [s for s in resources["DataKey"]["Properties"]["KeyPolicy"]["Statement"] if s["Sid"] == "KeyAdministration"]
+    (admin,) = [
+        s for s in resources["DataKey"]["Properties"]["KeyPolicy"]["Statement"] if s["Sid"] == "KeyAdministration"
+    ]
     actions = set(admin["Action"])
-    assert not {a for a in actions if a.split(":")[1].startswith(("Encrypt", "Decrypt", "ReEncrypt", "GenerateDataKey"))}
+    assert not {
+        a for a in actions if a.split(":")[1].startswith(("Encrypt", "Decrypt", "ReEncrypt", "GenerateDataKey"))
+    }
     assert "kms:CreateGrant" not in actions
     assert not [a for a in actions if a.endswith("*")]
 

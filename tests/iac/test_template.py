@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.iac.conftest import ROOT, as_list, load_iac_module
+from tests.iac.conftest import ROOT, load_iac_module
 from tests.iac.eventpattern import matches
 
 HANDLERS = {
@@ -45,15 +45,28 @@ def test_table_ttl_sse_kms_no_pitr_no_streams_no_indexes(resources):
         "KMSMasterKeyId": {"Fn::GetAtt": ["DataKey", "Arn"]},
     }
     assert props["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": False}
-    for forbidden in ("StreamSpecification", "KinesisStreamSpecification", "GlobalSecondaryIndexes",
-                      "LocalSecondaryIndexes", "ImportSourceSpecification", "Replicas", "ContributorInsightsSpecification"):
+    for forbidden in (
+        "StreamSpecification",
+        "KinesisStreamSpecification",
+        "GlobalSecondaryIndexes",
+        "LocalSecondaryIndexes",
+        "ImportSourceSpecification",
+        "Replicas",
+        "ContributorInsightsSpecification",
+    ):
         assert forbidden not in props
 
 
 def test_no_copies_of_the_data(resources):
     types = {v["Type"] for v in resources.values()}
-    for forbidden in ("AWS::Backup::BackupPlan", "AWS::Backup::BackupSelection", "AWS::DynamoDB::GlobalTable",
-                      "AWS::Pipes::Pipe", "AWS::KinesisFirehose::DeliveryStream", "AWS::Kinesis::Stream"):
+    for forbidden in (
+        "AWS::Backup::BackupPlan",
+        "AWS::Backup::BackupSelection",
+        "AWS::DynamoDB::GlobalTable",
+        "AWS::Pipes::Pipe",
+        "AWS::KinesisFirehose::DeliveryStream",
+        "AWS::Kinesis::Stream",
+    ):
         assert forbidden not in types
 
 
@@ -140,7 +153,9 @@ def test_runtime_lock_is_hash_pinned_without_boto3():
 
 # ------------------------------------------------------------------------------------------ API
 def test_routes_and_authorization(resources):
-    routes = {v["Properties"]["RouteKey"]: v["Properties"] for v in of_type(resources, "AWS::ApiGatewayV2::Route").values()}
+    routes = {
+        v["Properties"]["RouteKey"]: v["Properties"] for v in of_type(resources, "AWS::ApiGatewayV2::Route").values()
+    }
     assert set(routes) == {
         "POST /sessions",
         "GET /sessions/{session_id}",
@@ -191,15 +206,25 @@ def test_cors_and_throttling(resources):
 def test_access_log_has_no_bodies_paths_or_addresses(resources):
     fmt = json.loads(resources["HttpApiStage"]["Properties"]["AccessLogSettings"]["Format"])
     used = " ".join(fmt.values())
-    for forbidden in ("$context.path", "$context.identity.sourceIp", "$context.identity.userAgent",
-                      "$input", "$request", "$context.integrationErrorMessage", "$context.error.message"):
+    for forbidden in (
+        "$context.path",
+        "$context.identity.sourceIp",
+        "$context.identity.userAgent",
+        "$input",
+        "$request",
+        "$context.integrationErrorMessage",
+        "$context.error.message",
+    ):
         assert forbidden not in used
     assert "$context.routeKey" in used
 
 
 def test_api_invoke_permissions_are_scoped(resources):
-    perms = [v["Properties"] for v in of_type(resources, "AWS::Lambda::Permission").values()
-             if v["Properties"]["Principal"] == "apigateway.amazonaws.com"]
+    perms = [
+        v["Properties"]
+        for v in of_type(resources, "AWS::Lambda::Permission").values()
+        if v["Properties"]["Principal"] == "apigateway.amazonaws.com"
+    ]
     assert len(perms) == 3
     for perm in perms:
         assert "${HttpApi}/" in perm["SourceArn"]["Fn::Sub"]
@@ -207,15 +232,20 @@ def test_api_invoke_permissions_are_scoped(resources):
 
 # -------------------------------------------------------------------------------------- Connect
 def test_connect_may_invoke_dtmf_and_cleanup_aliases_only(resources):
-    perms = {v["Properties"]["FunctionName"]["Ref"]: v["Properties"] for v in of_type(resources, "AWS::Lambda::Permission").values()
-             if v["Properties"]["Principal"] == "connect.amazonaws.com"}
+    perms = {
+        v["Properties"]["FunctionName"]["Ref"]: v["Properties"]
+        for v in of_type(resources, "AWS::Lambda::Permission").values()
+        if v["Properties"]["Principal"] == "connect.amazonaws.com"
+    }
     assert set(perms) == {"DtmfFunctionAliaslive", "CleanupFunctionAliaslive"}
     for perm in perms.values():
         assert perm["SourceArn"] == {"Ref": "ConnectInstanceArn"}
         assert perm["SourceAccount"] == {"Ref": "AWS::AccountId"}
         assert perm["Action"] == "lambda:InvokeFunction"
-    assocs = {v["Properties"]["IntegrationArn"]["Ref"]: v["Properties"]
-              for v in of_type(resources, "AWS::Connect::IntegrationAssociation").values()}
+    assocs = {
+        v["Properties"]["IntegrationArn"]["Ref"]: v["Properties"]
+        for v in of_type(resources, "AWS::Connect::IntegrationAssociation").values()
+    }
     assert set(assocs) == {"DtmfFunctionAliaslive", "CleanupFunctionAliaslive"}
     for assoc in assocs.values():
         assert assoc["InstanceId"] == {"Ref": "ConnectInstanceArn"}
@@ -223,7 +253,7 @@ def test_connect_may_invoke_dtmf_and_cleanup_aliases_only(resources):
 
 
 def test_contact_flows_are_deployed_from_contact_flows_dir(resources):
-    from contact_flows import FLOWS  # noqa: PLC0415
+    from contact_flows import FLOWS
 
     flows = {**of_type(resources, "AWS::Connect::ContactFlow"), **of_type(resources, "AWS::Connect::ContactFlowModule")}
     assert len(flows) == len(FLOWS)
@@ -305,8 +335,11 @@ def test_rules_have_retries_and_an_encrypted_dlq(resources):
     sweep = resources["ExpirySweepRule"]["Properties"]
     assert json.loads(sweep["Targets"][0]["Input"]) == {"idbellen_action": "sweep"}
     assert sweep["ScheduleExpression"].startswith("rate(")
-    perms = {v["Properties"]["SourceArn"]["Fn::GetAtt"][0] for v in of_type(resources, "AWS::Lambda::Permission").values()
-             if v["Properties"]["Principal"] == "events.amazonaws.com"}
+    perms = {
+        v["Properties"]["SourceArn"]["Fn::GetAtt"][0]
+        for v in of_type(resources, "AWS::Lambda::Permission").values()
+        if v["Properties"]["Principal"] == "events.amazonaws.com"
+    }
     assert perms == {"ContactEventsRule", "ExpirySweepRule"}
 
 
@@ -322,9 +355,15 @@ def test_alarms_cover_the_brief(resources):
             if "MetricStat" in m:
                 metrics.add((m["MetricStat"]["Metric"]["Namespace"], m["MetricStat"]["Metric"]["MetricName"]))
         assert props["AlarmActions"] == [{"Ref": "AlarmTopic"}]
-    assert {("AWS/Lambda", "Errors"), ("AWS/Lambda", "Throttles"), ("AWS/Lambda", "Duration"),
-            ("AWS/SQS", "ApproximateNumberOfMessagesVisible"), ("idbellen", "CallsUnverified"),
-            ("idbellen", "CallsVerified"), ("idbellen", "IrmaErrors")} <= metrics
+    assert {
+        ("AWS/Lambda", "Errors"),
+        ("AWS/Lambda", "Throttles"),
+        ("AWS/Lambda", "Duration"),
+        ("AWS/SQS", "ApproximateNumberOfMessagesVisible"),
+        ("idbellen", "CallsUnverified"),
+        ("idbellen", "CallsVerified"),
+        ("idbellen", "IrmaErrors"),
+    } <= metrics
     for function in HANDLERS:
         assert f"{function}ErrorsAlarm" in alarms and f"{function}ThrottlesAlarm" in alarms
 
@@ -342,7 +381,7 @@ def test_dashboard_shows_only_idbellen_and_service_metrics(resources):
 
 
 def test_samconfig_has_test_and_production_in_an_eu_region():
-    import tomllib  # noqa: PLC0415
+    import tomllib
 
     config = tomllib.loads(Path(ROOT / "iac" / "samconfig.toml").read_text(encoding="utf-8"))
     for env in ("test", "production"):
