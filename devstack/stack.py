@@ -24,6 +24,7 @@ from moto.server import ThreadedMotoServer
 
 from devstack.apigw import ApiDispatcher, HttpApiAdapter
 from devstack.clock import MovableClock
+from devstack.connect_standin import ConnectStandIn
 from devstack.irma_server import DemoIrmaServer
 from devstack.lambda_context import LambdaContext
 from devstack.lambda_standin import LambdaStandIn
@@ -127,6 +128,8 @@ class DevStack:
             "cleanup": cleanup.handler,
         }
         self.lambdas.register(SESSION_FUNCTION, session.handler)
+        self.connect = ConnectStandIn().start()
+        self._started.append(self.connect)
         self.dispatcher = ApiDispatcher({"session": session.handler, "agent": agent.handler})
         self.http = HttpApiAdapter(self.dispatcher).start()
         self._started.append(self.http)
@@ -135,6 +138,7 @@ class DevStack:
             {
                 "AWS_ENDPOINT_URL": self.aws_url,
                 "AWS_ENDPOINT_URL_LAMBDA": self.lambdas.url,
+                "AWS_ENDPOINT_URL_CONNECT": self.connect.url,
                 "AWS_DEFAULT_REGION": REGION,
                 "AWS_REGION": REGION,
                 "AWS_ACCESS_KEY_ID": "testing",
@@ -280,6 +284,7 @@ class DevStack:
         )
         dtmf = [i for i in run.invocations if i.action == "RedeemCallCode" and i.outcome == "ok"]
         lambda_result = {k: str(v) for k, v in dtmf[-1].response.items()} if dtmf else {}
+        self.connect.set_attributes(run.initial_contact_id, dict(run.attributes))  # Connect's contact record
         return CallResult(
             run.contact_id,
             run.initial_contact_id,

@@ -3,47 +3,136 @@
 It proves afterwards what happened to a citizen's data without holding any of it: purposes,
 attribute *types*, pseudonymous ids (a short session reference, contact id, agent id), outcomes and
 ages — never attribute values, secrets, codes or phone numbers. Records are JSON lines on stdout
-with `"log_type": "processing"`, so the DTMF path makes no extra network call; the deployment
-routes them to their own log group with a longer retention (see docs/privacy.md).
+with `"log_type": "processing"`, so the DTMF path makes no extra network call (the caller waits in
+silence on that path, and a log API call there would add latency and a failure mode to every call);
+the deployment routes them to their own log group with a longer retention (a CloudWatch Logs
+subscription filter on each function's log group feeds a small forwarder, see
+docs/processing-log.md).
+
+The fields follow the VNG "Verwerkingenlogging" API standard (verwerkingsactie) and the Logboek
+Dataverwerkingen where they fit; docs/processing-log.md has the mapping. What they cannot hold by
+design: the standard's `verwerkteObjecten[].objectId` (the BSN of the data subject) — our log links
+steps by a pseudonymous session reference instead.
 
 The writer is a dedicated logger with its own handler at INFO: a log level set for debugging cannot
-silence it, and it never propagates into other handlers.
+silence it, and it never propagates into other handlers. Every field is whitelisted and its value
+checked against the shape it must have; a value of the wrong shape is written as `[invalid]`, so
+nothing personal can slip in through a field, and the step itself never fails because of its log.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import re
 import sys
+import time
 import uuid
 from typing import Any
 
 from idbellen import clock
 
 LOG_TYPE = "processing"
-SCHEMA = "idbellen.processing/1"
-ALLOWED_FIELDS = frozenset(
+SCHEMA = "idbellen.processing/2"
+SYSTEM = "idbellen"
+INVALID = "[invalid]"
+# Namespace for the per-session `verwerking_id` (a UUIDv5 of tenant + session reference).
+_NAMESPACE = uuid.UUID("6f1d4a52-6c2b-5e0c-9a57-4b1f0f6c1d01")
+
+_PURPOSE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
+_ATTRIBUTE = re.compile(r"^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+){3}$")
+_TOKEN = re.compile(r"^[A-Za-z_]{1,40}$")
+_CONTACT = re.compile(r"^[A-Za-z0-9-]{1,128}$")
+_AGENT = re.compile(r"^[A-Za-z0-9@._:+-]{1,128}$")
+
+
+def _int(value: Any) -> Any:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else INVALID
+
+
+def _match(pattern: re.Pattern[str]) -> Any:
+    return lambda value: value if isinstance(value, str) and pattern.match(value) else INVALID
+
+
+def _types(value: Any) -> Any:
+    if not isinstance(value, list | tuple):
+        return INVALID
+    return [a if isinstance(a, str) and _ATTRIBUTE.match(a) else INVALID for a in value]
+
+
+# field -> validator; the only fields a record may carry besides the fixed envelope.
+FIELDS = {
+    "purpose": _match(_PURPOSE),
+    "attribute_types": _types,
+    "proof_status": _match(_TOKEN),
+    "outcome": _match(_TOKEN),
+    "reason": _match(_TOKEN),
+    "contact_id": _match(_CONTACT),
+    "initial_contact_id": _match(_CONTACT),
+    "agent_id": _match(_AGENT),
+    "age_seconds": _int,
+    "trigger": _match(_TOKEN),
+    "items_deleted": _int,
+    "relink": lambda v: v if isinstance(v, bool) else INVALID,
+}
+ALLOWED_FIELDS = frozenset(FIELDS)
+ENVELOPE_FIELDS = frozenset(
     {
-        "purpose",
-        "attribute_types",
-        "proof_status",
-        "outcome",
-        "reason",
-        "contact_id",
-        "initial_contact_id",
-        "agent_id",
-        "age_seconds",
-        "trigger",
-        "items_deleted",
+        "log_type",
+        "schema",
+        "id",
+        "verwerking_id",
+        "timestamp",
+        "epoch",
+        "step",
+        "action",
+        "processing",
+        "status",
+        "tenant",
+        "session_ref",
+        "system",
+        "executor",
+        "confidentiality",
+        "retention",
+        "activity",
+        "legal_basis",
     }
 )
-STEPS = frozenset({"session_started", "disclosed", "disclosure_rejected", "call_linked", "shown_to_agent", "deleted"})
+
+# step -> (Dutch action name: the standard's actieNaam, status). The processing (verwerkingNaam) is
+# the same for every step: identifying a caller for a contact-centre call.
+STEP_ACTIONS = {
+    "session_started": ("Identificatiesessie gestart", "ok"),
+    "disclosed": ("Gegevens getoond in Yivi en ontvangen", "ok"),
+    "disclosure_rejected": ("Gegevens niet geaccepteerd", "rejected"),
+    "call_linked": ("Gesprek gekoppeld aan identificatie", "ok"),
+    "shown_to_agent": ("Gegevens getoond aan medewerker", "ok"),
+    "deleted": ("Gegevens verwijderd", "ok"),
+}
+STEPS = frozenset(STEP_ACTIONS)
+PROCESSING_NAME = "Identificatie beller KCC (idbellen)"
+
+
+class _StdoutHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever sys.stdout is now (Lambda's, or a test's capture), never a stale stream."""
+
+    def __init__(self) -> None:
+        super().__init__(sys.stdout)
+
+    @property  # type: ignore[override]
+    def stream(self) -> Any:
+        return sys.stdout
+
+    @stream.setter
+    def stream(self, value: Any) -> None:
+        return
+
 
 _log = logging.getLogger("idbellen.processing")
 _log.setLevel(logging.INFO)
 _log.propagate = False
 if not _log.handlers:
-    _handler = logging.StreamHandler(sys.stdout)
+    _handler = _StdoutHandler()
     _handler.setFormatter(logging.Formatter("%(message)s"))
     _log.addHandler(_handler)
 
@@ -53,6 +142,21 @@ def session_ref(session_pk: str) -> str:
     return session_pk.rsplit("#", 1)[-1][:16]
 
 
+def verwerking_id(tenant: str, session_pk: str) -> str:
+    """The standard's verwerkingId: one UUID for all steps of a session, derived from the reference."""
+    return str(uuid.uuid5(_NAMESPACE, f"{tenant}:{session_ref(session_pk)}"))
+
+
+def _settings() -> Any:
+    """The function's settings, or None where there are none (a record must never fail on config)."""
+    try:
+        from idbellen import config
+
+        return config.settings()
+    except Exception:
+        return None
+
+
 def record(step: str, tenant: str, session_pk: str, **fields: Any) -> dict[str, Any]:
     """Write one processing-log record. Unknown fields are refused, so a value cannot slip in."""
     if step not in STEPS:
@@ -60,15 +164,31 @@ def record(step: str, tenant: str, session_pk: str, **fields: Any) -> dict[str, 
     unknown = set(fields) - ALLOWED_FIELDS
     if unknown:
         raise ValueError(f"fields not allowed in the processing log: {sorted(unknown)}")
+    settings = _settings()
+    purpose = settings.purpose(fields["purpose"]) if settings and isinstance(fields.get("purpose"), str) else None
+    now = clock.now()
+    action, status = STEP_ACTIONS[step]
     entry: dict[str, Any] = {
         "log_type": LOG_TYPE,
         "schema": SCHEMA,
         "id": str(uuid.uuid4()),
-        "timestamp": clock.now(),
+        "verwerking_id": verwerking_id(tenant, session_pk),
+        "timestamp": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now)),
+        "epoch": int(now),
         "step": step,
-        "tenant": tenant,
+        "action": action,
+        "processing": PROCESSING_NAME,
+        "status": status,
+        "tenant": tenant if _PURPOSE.match(tenant) else INVALID,
         "session_ref": session_ref(session_pk),
-        **{k: v for k, v in fields.items() if v is not None},
+        "system": SYSTEM,
+        "confidentiality": "normaal",
+        "retention": settings.processing_log_retention if settings else "P1Y",
+        "executor": (settings.controller_oin or None) if settings else None,
+        "activity": purpose.activity if purpose else None,
+        "legal_basis": purpose.legal_basis if purpose else None,
+        **{k: FIELDS[k](v) for k, v in fields.items() if v is not None},
     }
+    entry = {k: v for k, v in entry.items() if v is not None}
     _log.info(json.dumps(entry, separators=(",", ":"), sort_keys=True))
     return entry

@@ -11,7 +11,7 @@ import contextlib
 from typing import Any
 
 from idbellen import audit, clock
-from idbellen.observability import count
+from idbellen.observability import count, count_by, logger, safe_error
 from idbellen.store import CONTACT, MEMBER_FIELDS, SESSION, ConditionFailed
 from idbellen.wiring import Services
 
@@ -25,6 +25,8 @@ def delete_session(svc: Services, session_pk: str, reason: str, extra_keys: list
     if session is not None:
         keys += [str(session[f]) for f in MEMBER_FIELDS if session.get(f)]
     deleted = store.delete_keys([*keys, session_pk])
+    if session is not None and session.get("contact_pk"):
+        blank_contact_secret(svc, str(session["contact_pk"]).removeprefix(CONTACT))
     if session is not None:
         age = clock.now() - int(session.get("created_at", clock.now()))
         audit.record(
@@ -38,10 +40,26 @@ def delete_session(svc: Services, session_pk: str, reason: str, extra_keys: list
         )
         count("SessionsDeleted")
         count(f"SessionsDeleted{reason.title().replace('_', '')}")
+        count_by("SessionsDeleted", reason=reason)
         count("RecordAgeAtDeletion", age, "Seconds")
+        count_by("RecordAgeAtDeletion", age, "Seconds", reason=reason)
     if deleted:
         count("RecordsDeleted", deleted)
     return deleted
+
+
+def blank_contact_secret(svc: Services, initial_contact_id: str) -> None:
+    """Overwrite the (now useless) `session_secret` contact attribute in Connect. Best effort: the
+    records are already gone, so a failure leaves only a dead value; it is counted for an alarm."""
+    if not svc.settings.blank_secret or svc.contacts is None or not initial_contact_id:
+        return
+    try:
+        svc.contacts.blank_secret(initial_contact_id)
+    except Exception as exc:
+        logger.warning("could not blank the contact's session_secret attribute", extra=safe_error(exc))
+        count("SecretBlankFailures")
+        return
+    count("SecretsBlanked")
 
 
 def contact_completed(svc: Services, contact_id: str, initial_contact_id: str) -> int:

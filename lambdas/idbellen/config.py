@@ -20,6 +20,11 @@ ATTRIBUTE_ID = re.compile(r"^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+){3}$")
 PURPOSE_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 TENANT_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
 E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
+# A reference into a register (URL, URN or id), or a short legal-basis citation; no digit runs long
+# enough to be a BSN or a phone number can hide in it (at most 4 digits in a row).
+REFERENCE = re.compile(r"^(?!.*[0-9]{5})[A-Za-z0-9 .,:;/#()_+&=?%'-]{1,200}$")
+OIN = re.compile(r"^[0-9]{20}$")
+DURATION = re.compile(r"^P(?=[0-9])([0-9]+Y)?([0-9]+M)?([0-9]+D)?$")
 MAX_TTL = 3600
 
 
@@ -32,6 +37,10 @@ class Purpose:
     disclose: list[list[list[str]]]
     labels: dict[str, dict[str, str]]
     queue: str | None = None
+    # Processing-log references (types and references only, never values): the municipality's entry in
+    # its register of processing activities (AVG art. 30) and the legal basis it relies on.
+    activity: str | None = None
+    legal_basis: str | None = None
 
     def attribute_ids(self) -> list[str]:
         """Every attribute id any condiscon of this purpose may disclose (types, never values)."""
@@ -67,6 +76,10 @@ class Settings:
     session_function: str = ""
     agent_auth: str = "jwt"
     connect_instance_arn: str = ""
+    controller_oin: str = ""
+    processing_log_retention: str = "P1Y"
+    blank_secret: bool = True
+    verify_agent: bool = False
 
     def purpose(self, purpose_id: str) -> Purpose | None:
         return self.purposes.get(purpose_id)
@@ -96,6 +109,13 @@ def _int(name: str, default: int, low: int, high: int) -> int:
     if not low <= value <= high:
         raise ConfigError(f"{PREFIX}{name} must be between {low} and {high}")
     return value
+
+
+def _switch(name: str, default: bool) -> bool:
+    raw = _env(name, "on" if default else "off").lower()
+    if raw not in ("on", "off", "true", "false"):
+        raise ConfigError(f"{PREFIX}{name} must be 'on' or 'off'")
+    return raw in ("on", "true")
 
 
 def _labels(raw: Any, where: str) -> dict[str, str]:
@@ -142,12 +162,20 @@ def parse_purposes(raw: str) -> dict[str, Purpose]:
         queue = spec.get("queue")
         if queue is not None and not isinstance(queue, str):
             raise ConfigError(f"{PREFIX}PURPOSES[{pid}].queue must be a string")
+        refs: dict[str, str | None] = {}
+        for ref in ("activity", "legal_basis"):
+            value = spec.get(ref)
+            if value is not None and (not isinstance(value, str) or not REFERENCE.match(value)):
+                raise ConfigError(f"{PREFIX}PURPOSES[{pid}].{ref} must be a short reference (a URL or register id)")
+            refs[ref] = value
         purposes[pid] = Purpose(
             id=pid,
             label=_labels(spec.get("label", pid), f"[{pid}].label"),
             disclose=disclose,
             labels=labels,
             queue=queue,
+            activity=refs["activity"],
+            legal_basis=refs["legal_basis"],
         )
     return purposes
 
@@ -173,6 +201,12 @@ def load() -> Settings:
     if pem and "BEGIN PUBLIC KEY" not in pem:
         raise ConfigError(f"{PREFIX}IRMA_JWT_PUBLIC_KEY must be a PEM public key")
     purposes_raw = _env("PURPOSES", "")
+    oin = _env("CONTROLLER_OIN", "")
+    if oin and not OIN.match(oin):
+        raise ConfigError(f"{PREFIX}CONTROLLER_OIN must be a 20-digit OIN")
+    retention = _env("PROCESSING_LOG_RETENTION", "P1Y")
+    if not DURATION.match(retention):
+        raise ConfigError(f"{PREFIX}PROCESSING_LOG_RETENTION must be an ISO 8601 duration like P1Y or P400D")
     return Settings(
         tenant=tenant,
         table=_env("TABLE"),
@@ -192,6 +226,10 @@ def load() -> Settings:
         session_function=_env("SESSION_FUNCTION", ""),
         agent_auth=agent_auth,
         connect_instance_arn=_env("CONNECT_INSTANCE_ARN", ""),
+        controller_oin=oin,
+        processing_log_retention=retention,
+        blank_secret=_switch("BLANK_SECRET", True),
+        verify_agent=_switch("VERIFY_AGENT", False),
     )
 
 

@@ -14,7 +14,7 @@ from typing import Any
 from idbellen import audit, clock, codes, crypto
 from idbellen.cleanup import delete_session
 from idbellen.errors import BadRequest, IntegrityError, NotFound
-from idbellen.observability import count, logger, redactor
+from idbellen.observability import count, count_by, logger, redactor, safe_error
 from idbellen.store import CONTACT, SECRET, SESSION, ConditionFailed
 from idbellen.wiring import Services
 
@@ -37,6 +37,22 @@ def _belongs(svc: Services, pointer: dict[str, Any], contact_id: str) -> bool:
     return contact is not None and contact_id in contact.get("segments", set())
 
 
+def _agent_on_contact(svc: Services, contact_id: str, agent_id: str | None) -> bool:
+    """Optional check (IDBELLEN_VERIFY_AGENT): Connect says this agent is on this contact. Fails closed."""
+    if svc.contacts is None or not agent_id:
+        count("AgentContactMismatch")
+        return False
+    try:
+        on_contact = svc.contacts.agent_on_contact(contact_id, agent_id)
+    except Exception as exc:
+        logger.warning("could not check the agent on the contact", extra=safe_error(exc))
+        count("AgentCheckErrors")
+        return False
+    if not on_contact:
+        count("AgentContactMismatch")
+    return on_contact
+
+
 def read(svc: Services, secret: object, contact_id: object, agent_id: str | None) -> dict[str, Any]:
     secret_pk = _secret_pk(secret)
     if not isinstance(contact_id, str) or not CONTACT_ID.match(contact_id):
@@ -46,6 +62,8 @@ def read(svc: Services, secret: object, contact_id: object, agent_id: str | None
     if pointer is None or not _belongs(svc, pointer, contact_id):
         raise NotFound("not_found")
     session_pk = str(pointer["session_pk"])
+    if svc.settings.verify_agent and not _agent_on_contact(svc, contact_id, agent_id):
+        raise NotFound("not_found")
     now = clock.now()
     try:
         session = store.update(
@@ -90,6 +108,7 @@ def read(svc: Services, secret: object, contact_id: object, agent_id: str | None
         attribute_types=[a["id"] for a in attributes],
     )
     count("AgentReads")
+    count_by("AgentReads", purpose=payload.get("purpose"))
     return {
         "purpose": payload.get("purpose"),
         "purpose_label": purpose.label if purpose else None,

@@ -73,6 +73,22 @@ def make_resolver() -> APIGatewayHttpResolver:
     return app
 
 
+def resolve(app: APIGatewayHttpResolver, event: Any, context: Any) -> dict[str, Any]:
+    """Route an HTTP API event. API Gateway only sends well-formed events; anything else (a test, a
+    misconfigured integration) is answered 400 `bad_request` instead of raising out of the handler —
+    route errors never get here, the resolver's exception handlers map them."""
+    try:
+        return app.resolve(event, context)
+    except Exception as exc:
+        logger.warning("malformed HTTP API event", extra=safe_error(exc))
+        return {
+            "statusCode": 400,
+            "headers": {"Content-Type": JSON, "Cache-Control": "no-store"},
+            "body": json.dumps({"error": "bad_request"}),
+            "isBase64Encoded": False,
+        }
+
+
 def raw_body(app: APIGatewayHttpResolver) -> str:
     event = app.current_event
     body = event.get("body") or ""

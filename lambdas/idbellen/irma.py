@@ -17,6 +17,7 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
+from idbellen import clock
 from idbellen.config import Purpose
 from idbellen.errors import IntegrityError, IrmaError, SessionUnknown
 from idbellen.observability import redactor
@@ -25,6 +26,7 @@ FINAL_STATUSES = frozenset({"DONE", "CANCELLED", "TIMEOUT"})
 MOBILE_SUFFIX = ".mobilenumber"
 CONNECT_TIMEOUT = 1.0
 READ_TIMEOUT = 3.0
+JWT_LEEWAY = 30
 
 
 @dataclass(frozen=True)
@@ -196,14 +198,21 @@ def verify_result_jwt(token: str, public_key_pem: str) -> dict[str, Any]:
             public_key_pem,
             algorithms=["RS256"],
             issuer="irmaserver",
-            options={"require": ["exp", "iat", "iss", "sub"]},
-            leeway=30,
+            # Times are checked below against idbellen.clock, the one "now" every other check uses.
+            options={"require": ["exp", "iat", "iss", "sub"], "verify_exp": False, "verify_iat": False},
         )
     except jwt.PyJWTError:
         raise IntegrityError("result JWT failed verification") from None
     if claims.get("sub") != "disclosing_result":
         raise IntegrityError("result JWT has the wrong subject")
+    now, exp, iat = clock.now(), claims.get("exp"), claims.get("iat")
+    if not _number(exp) or not _number(iat) or exp < now - JWT_LEEWAY or iat > now + JWT_LEEWAY:
+        raise IntegrityError("result JWT expired or not yet valid")
     return dict(claims)
+
+
+def _number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def mobile_numbers(attributes: list[tuple[str, str]]) -> list[str]:

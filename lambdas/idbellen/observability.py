@@ -7,7 +7,9 @@ Structural, not lucky:
 - handlers never log events or bodies (`log_event=False`, resolvers with `debug=False`);
 - a redaction filter scrubs digit runs (BSN, phone numbers, codes), long tokens and every value the
   code registered as sensitive during this process, as a second line of defence.
-Metrics carry fixed names and the tenant dimension only.
+Metrics carry fixed names and the tenant dimension; `count_by` adds a breakdown (purpose, reason,
+trigger, result) from a closed vocabulary of short lowercase tokens — never a value, never an id.
+The catalogue is docs/metrics.md.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from collections import OrderedDict
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
-from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
 SERVICE = "idbellen"
 NAMESPACE = "idbellen"
@@ -102,8 +104,29 @@ def count(name: str, value: float = 1, unit: str = "Count") -> None:
     metrics.add_metric(name=name, unit=MetricUnit(unit), value=value)
 
 
+BREAKDOWNS = frozenset({"purpose", "reason", "trigger", "result"})
+_DIMENSION_VALUE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
+_tenant = {"value": "default"}
+
+
+def count_by(name: str, value: float = 1, unit: str = "Count", **dimensions: object) -> None:
+    """Publish a metric once more under a breakdown dimension set (tenant + the given ones), as its own
+    EMF line. Dimension values must be short lowercase tokens (purpose ids, reasons); anything else
+    is published as `other`, so an id or a value can never become a dimension."""
+    unknown = set(dimensions) - BREAKDOWNS
+    if unknown:
+        raise ValueError(f"metric dimensions not allowed: {sorted(unknown)}")
+    dims = {"tenant": _tenant["value"], "service": SERVICE}
+    for key, raw in dimensions.items():
+        text = str(raw).lower() if isinstance(raw, str) else ""
+        dims[key] = text if _DIMENSION_VALUE.match(text) else "other"
+    with single_metric(name=name, unit=MetricUnit(unit), value=value, namespace=NAMESPACE, default_dimensions=dims):
+        pass
+
+
 def set_tenant(tenant: str) -> None:
     metrics.set_default_dimensions(tenant=tenant)
+    _tenant["value"] = tenant
 
 
 def safe_error(exc: BaseException) -> dict[str, Any]:

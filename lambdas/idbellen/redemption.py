@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from idbellen import audit, clock, codes
-from idbellen.observability import count, redactor
+from idbellen.observability import count, count_by, redactor
 from idbellen.store import CONTACT, DTMF, RATE, SECRET, ConditionFailed, Store, delete_op, put_op, update_op
 from idbellen.wiring import Services
 
@@ -74,6 +74,7 @@ def redeem(svc: Services, call: Call) -> dict[str, str]:
     settings = svc.settings
     if not codes.valid_dtmf(call.digits, settings.dtmf_length):
         count("CallsUnverified")
+        count_by("CallsUnverified", reason="invalid_input")
         count("DtmfInvalidInput")
         return {"result": INVALID_INPUT}
     digits = str(call.digits)
@@ -88,6 +89,7 @@ def redeem(svc: Services, call: Call) -> dict[str, str]:
     global_failures = int(items.get(rate_pks[1], {}).get("failures", 0))
     if caller_failures >= settings.rate_limit_failures or global_failures >= GLOBAL_FAILURES_PER_MINUTE:
         count("CallsUnverified")
+        count_by("CallsUnverified", reason="rate_limited")
         count("DtmfRateLimited")
         return {"result": RATE_LIMITED}
 
@@ -101,6 +103,7 @@ def redeem(svc: Services, call: Call) -> dict[str, str]:
         if result == NOT_FOUND:
             _record_failure(store, settings.tenant, rate_pks, now)
         count("CallsUnverified")
+        count_by("CallsUnverified", reason=result)
         count(f"Dtmf{result.title().replace('_', '')}")
         return {"result": result}
     assert dtmf is not None
@@ -115,6 +118,7 @@ def redeem(svc: Services, call: Call) -> dict[str, str]:
             retry = _check(dtmf, call, settings.call_window_seconds, now)
             if retry is not None:
                 count("CallsUnverified")
+                count_by("CallsUnverified", reason=retry)
                 return {"result": retry}
             assert dtmf is not None
             if float(dtmf.get("attempt_at", 0)) >= call.attempt_at:
@@ -128,15 +132,19 @@ def redeem(svc: Services, call: Call) -> dict[str, str]:
             purpose=dtmf["purpose"],
             contact_id=call.contact_id,
             initial_contact_id=call.initial_contact_id,
+            relink=dtmf.get("redeemed_by") == call.initial_contact_id,
         )
         count("CallsVerified")
+        count_by("CallsVerified", purpose=dtmf["purpose"])
         if dtmf.get("disclosed_at"):
             count("TimeFromDisclosureToCall", now - int(dtmf["disclosed_at"]), "Seconds")
+            count_by("TimeFromDisclosureToCall", now - int(dtmf["disclosed_at"]), "Seconds", purpose=dtmf["purpose"])
         response = {"result": OK, "session_secret": secret, "purpose": str(dtmf["purpose"])}
         if dtmf.get("mobile_hash"):
             number = codes.normalise_phone(call.caller or "")
             match = number is not None and codes.keyed_ref(key, "phone", settings.tenant, number) == dtmf["mobile_hash"]
             response["caller_match"] = "true" if match else "false"
+            count_by("CallerMatchChecked", result="match" if match else "mismatch")
         return response
     return {"result": ERROR}
 

@@ -14,7 +14,7 @@ from typing import Any
 from idbellen import audit, clock, codes, crypto
 from idbellen.errors import BadRequest, ConfigError, IntegrityError, NotFound, SessionUnknown, Unavailable
 from idbellen.irma import disclosure_request, evaluate, mobile_numbers, verify_result_jwt
-from idbellen.observability import count, logger, redactor
+from idbellen.observability import count, count_by, logger, redactor
 from idbellen.store import DTMF, SESSION, ConditionFailed, put_op, update_op
 from idbellen.wiring import Services
 
@@ -104,6 +104,7 @@ def start(svc: Services, purpose_id: object) -> dict[str, Any]:
             attribute_types=purpose.attribute_ids(),
         )
         count("SessionsStarted")
+        count_by("SessionsStarted", purpose=purpose.id)
         return {
             "session_id": session_id,
             "sessionPtr": started.session_ptr,
@@ -263,7 +264,9 @@ def _accept(
                 trigger=trigger,
             )
             count("DisclosureAccepted")
+            count_by("DisclosureAccepted", purpose=purpose.id, trigger=trigger)
             count("TimeToDisclosure", now - int(item["created_at"]), "Seconds")
+            count_by("TimeToDisclosure", now - int(item["created_at"]), "Seconds", purpose=purpose.id)
             return DISCLOSED
         svc.store.transact(
             [
@@ -297,4 +300,5 @@ def _accept(
         trigger=trigger,
     )
     count("DisclosureRejected")
+    count_by("DisclosureRejected", purpose=purpose.id, reason=reason)
     return FAILED

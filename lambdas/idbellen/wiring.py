@@ -11,6 +11,7 @@ from idbellen.crypto import Envelope
 from idbellen.store import Store
 
 if TYPE_CHECKING:
+    from idbellen.connect_contacts import ContactsPort
     from idbellen.irma import IrmaClient
     from idbellen.session_puller import SessionPuller
 
@@ -42,6 +43,14 @@ class Services:
 
         name = self.settings.session_function
         return LambdaSessionPuller(name) if name else None
+
+    @cached_property
+    def contacts(self) -> ContactsPort | None:
+        """Connect's contact API (blank the secret, optionally check the agent); None without an instance."""
+        from idbellen.connect_contacts import ConnectContacts
+
+        arn = self.settings.connect_instance_arn
+        return ConnectContacts(arn) if arn else None
 
     def hash_key(self) -> bytes:
         return secrets_store.hash_key(self.settings.hash_key_param)

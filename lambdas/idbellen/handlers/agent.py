@@ -8,7 +8,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from idbellen import disclosure
-from idbellen.http_api import agent_id, error, json_body, json_response, make_resolver
+from idbellen.http_api import agent_id, error, json_body, json_response, make_resolver, resolve
 from idbellen.observability import logger, metrics, set_tenant
 from idbellen.wiring import services
 
@@ -47,4 +47,4 @@ def clear_disclosure() -> Response[Any]:
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     set_tenant(services().settings.tenant)
-    return app.resolve(event, context)
+    return resolve(app, event, context)

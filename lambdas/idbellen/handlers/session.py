@@ -8,7 +8,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from idbellen import sessions
-from idbellen.http_api import json_body, json_response, make_resolver, raw_body
+from idbellen.http_api import json_body, json_response, make_resolver, raw_body, resolve
 from idbellen.observability import logger, metrics, set_tenant
 from idbellen.wiring import services
 
@@ -46,4 +46,4 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         except Exception:
             logger.warning("pull for the phone side failed")
             return {"status": "UNKNOWN"}
-    return app.resolve(event, context)
+    return resolve(app, event, context)

@@ -1,0 +1,105 @@
+"""Loopback stand-in for the parts of the Amazon Connect API idbellen calls, so production code's real
+boto3 calls run unchanged (`AWS_ENDPOINT_URL_CONNECT` points here):
+
+- `UpdateContactAttributes` (POST /contact/attributes) merges into the contact's attributes;
+- `DescribeContact` (GET /contacts/{InstanceId}/{ContactId}) names the agent assigned with `assign`;
+- `DescribeUser` (GET /users/{InstanceId}/{UserId}) returns the username given to `assign`.
+
+The dev stack copies the attributes the inbound flow sets into `attributes`, so tests can see what a
+contact record would keep (e.g. that `session_secret` is blanked after the contact completes).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import uuid
+from typing import Any
+from urllib.parse import unquote
+
+from devstack.loopback import LoopbackServer, QuietHandler
+
+
+class ConnectStandIn:
+    def __init__(self) -> None:
+        self.attributes: dict[str, dict[str, str]] = {}  # initial contact id -> attributes
+        self.agents: dict[str, str] = {}  # contact id -> Connect user id
+        self.users: dict[str, str] = {}  # Connect user id -> username
+        self.calls: list[tuple[str, str]] = []  # (operation, contact id), for assertions
+        self.fail: set[str] = set()  # operations that answer 500 (fault tests)
+        self._lock = threading.Lock()
+        self._server = LoopbackServer(_Handler, self)
+
+    @property
+    def url(self) -> str:
+        return self._server.url
+
+    def start(self) -> ConnectStandIn:
+        self._server.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.stop()
+
+    def set_attributes(self, initial_contact_id: str, attributes: dict[str, str]) -> None:
+        with self._lock:
+            self.attributes.setdefault(initial_contact_id, {}).update(attributes)
+
+    def assign(self, contact_id: str, username: str) -> str:
+        """Put the agent with this Connect username on the contact; returns their Connect user id."""
+        with self._lock:
+            user_id = next((u for u, n in self.users.items() if n == username), None) or str(uuid.uuid4())
+            self.users[user_id] = username
+            self.agents[contact_id] = user_id
+            return user_id
+
+
+def _error(handler: QuietHandler, status: int, kind: str) -> None:
+    handler.send(status, {"Message": kind}, headers={"x-amzn-ErrorType": kind})
+
+
+class _Handler(QuietHandler):
+    def _path(self) -> list[str]:
+        return [unquote(p) for p in self.path.split("?")[0].split("/") if p]
+
+    def do_POST(self) -> None:
+        standin: ConnectStandIn = self.server.app  # type: ignore[attr-defined]
+        if self._path() != ["contact", "attributes"]:
+            _error(self, 404, "ResourceNotFoundException")
+            return
+        body = json.loads(self.read_body() or b"{}")
+        contact = str(body.get("InitialContactId", ""))
+        standin.calls.append(("UpdateContactAttributes", contact))
+        if "UpdateContactAttributes" in standin.fail:
+            _error(self, 500, "InternalServiceException")
+            return
+        attributes = body.get("Attributes")
+        if not contact or not body.get("InstanceId") or not isinstance(attributes, dict):
+            _error(self, 400, "InvalidParameterException")
+            return
+        standin.set_attributes(contact, {str(k): str(v) for k, v in attributes.items()})
+        self.send(200, {})
+
+    def do_GET(self) -> None:
+        standin: ConnectStandIn = self.server.app  # type: ignore[attr-defined]
+        parts = self._path()
+        if len(parts) == 3 and parts[0] == "contacts":
+            contact = parts[2]
+            standin.calls.append(("DescribeContact", contact))
+            if "DescribeContact" in standin.fail:
+                _error(self, 500, "InternalServiceException")
+                return
+            agent = standin.agents.get(contact)
+            body: dict[str, Any] = {"Id": contact, "Channel": "VOICE", "InitiationMethod": "INBOUND"}
+            if agent:
+                body["AgentInfo"] = {"Id": agent}
+            self.send(200, {"Contact": body})
+            return
+        if len(parts) == 3 and parts[0] == "users":
+            username = standin.users.get(parts[2])
+            if username is None:
+                _error(self, 404, "ResourceNotFoundException")
+                return
+            self.send(200, {"User": {"Id": parts[2], "Username": username}})
+            return
+        _error(self, 404, "ResourceNotFoundException")

@@ -1,0 +1,96 @@
+"""Canary values and the scanners that look for them anywhere: text, JSON, table items.
+
+The canaries look like real data (a valid-format BSN, a Dutch mobile number, a distinctive name with a
+non-ASCII letter so JSON escaping changes it), so any structural leak — a log line, a metric, an error
+body, an exception text, a table attribute — that would carry real data carries a canary instead.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote
+
+BSN = "999990019"  # passes the elfproef, reserved test range
+FULLNAME = "Canarius Vögelaar"
+MOBILE = "+31687654321"
+CALLER_OTHER = "+31698765432"  # a calling number that is not the disclosed one
+
+BSN_ATTR = "pbdf.gemeente.personalData.bsn"
+NAME_ATTR = "pbdf.gemeente.personalData.fullname"
+MOBILE_ATTR = "pbdf.sidn-pbdf.mobilenumber.mobilenumber"
+
+DEMO_CREDENTIALS = {BSN_ATTR: BSN, NAME_ATTR: FULLNAME}
+FULL_CREDENTIALS = {**DEMO_CREDENTIALS, MOBILE_ATTR: MOBILE}
+
+
+def _phone_forms(number: str) -> list[str]:
+    national = "0" + number[3:]
+    return [number, number[1:], national, number[3:], quote(number), "0031" + number[3:]]
+
+
+def personal_forms() -> list[str]:
+    """Every spelling of the personal canaries a leak could take (raw, national, JSON- or URL-escaped)."""
+    forms = [BSN, FULLNAME, "Canarius", "Vögelaar", "Vogelaar", *_phone_forms(MOBILE), *_phone_forms(CALLER_OTHER)]
+    forms += [json.dumps(f)[1:-1] for f in list(forms)]
+    forms += [quote(f) for f in (FULLNAME,)]
+    return sorted(set(forms))
+
+
+@dataclass
+class Canaries:
+    """Personal canaries plus the per-run values (codes, secrets, tokens) collected while flows run."""
+
+    values: set[str] = field(default_factory=lambda: set(personal_forms()))
+
+    def add(self, *values: object) -> None:
+        for value in values:
+            if isinstance(value, str) and len(value) >= 6:
+                self.values.add(value)
+                escaped = json.dumps(value)[1:-1]
+                self.values.add(escaped)
+
+    def find(self, text: str) -> list[str]:
+        """The canaries that occur in `text`; digit canaries only as whole digit runs."""
+        return find_in(text, self.values)
+
+
+def find_in(text: str, values: Iterable[str]) -> list[str]:
+    lowered = text.lower()
+    hits = []
+    for value in values:
+        if value.isdigit() or (value.startswith("+") and value[1:].isdigit()):
+            if re.search(rf"(?<![0-9]){re.escape(value)}(?![0-9])", text):
+                hits.append(value)
+        elif value.lower() in lowered:
+            hits.append(value)
+    return sorted(hits)
+
+
+def flatten(value: Any) -> list[str]:
+    """Every scalar inside a table item (strings, numbers, set members, nested maps/lists) as text."""
+    if isinstance(value, dict):
+        out: list[str] = []
+        for k, v in value.items():
+            out += [str(k), *flatten(v)]
+        return out
+    if isinstance(value, list | tuple | set | frozenset):
+        return [s for v in value for s in flatten(v)]
+    if isinstance(value, bytes):
+        return [value.decode("latin-1")]
+    return [str(value)]
+
+
+def scan_items(items: list[dict[str, Any]], canaries: Canaries) -> list[tuple[str, str, list[str]]]:
+    """(pk, attribute, canaries found) for every attribute of every item that holds a canary."""
+    found = []
+    for item in items:
+        for name, value in item.items():
+            for text in flatten(value):
+                hits = canaries.find(text)
+                if hits:
+                    found.append((str(item.get("pk")), name, hits))
+    return found
