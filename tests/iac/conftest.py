@@ -63,7 +63,15 @@ def load_iac_module(name: str) -> Any:
 
 
 def statements(resources: dict[str, Any], policy_logical_id: str) -> list[dict[str, Any]]:
-    return resources[policy_logical_id]["Properties"]["PolicyDocument"]["Statement"]
+    """A policy's statements; a conditional statement (`Fn::If`) counts with its granting branch."""
+    out = []
+    for statement in resources[policy_logical_id]["Properties"]["PolicyDocument"]["Statement"]:
+        if set(statement) == {"Fn::If"}:
+            _, when_true, when_false = statement["Fn::If"]
+            out += [b for b in (when_true, when_false) if b != {"Ref": "AWS::NoValue"}]
+        else:
+            out.append(statement)
+    return out
 
 
 def as_list(value: Any) -> list[Any]:

@@ -55,6 +55,12 @@ EXPECTED: dict[str, set[tuple[str, str]]] = {
         ("dynamodb:UpdateItem", "SESSION#"),
         *{("dynamodb:DeleteItem", p) for p in ("SESSION#", "DTMF#", "SECRET#", "CONTACT#")},
         ("kms:Decrypt", "key:app=idbellen"),
+        ("connect:UpdateContactAttributes", "connect:contact/*"),
+        # only with VerifyAgentOnContact=on
+        ("connect:DescribeContact", "connect:contact/*"),
+        ("connect:DescribeContact", "connect:agent/*"),
+        ("connect:DescribeUser", "connect:contact/*"),
+        ("connect:DescribeUser", "connect:agent/*"),
         ("logs:CreateLogStream", "log:AgentFunctionLogGroup"),
         ("logs:PutLogEvents", "log:AgentFunctionLogGroup"),
     },
@@ -63,6 +69,7 @@ EXPECTED: dict[str, set[tuple[str, str]]] = {
         ("dynamodb:UpdateItem", "CONTACT#"),
         *{("dynamodb:DeleteItem", p) for p in ("SESSION#", "DTMF#", "SECRET#", "CONTACT#", "RATE#")},
         ("dynamodb:Scan", "table"),
+        ("connect:UpdateContactAttributes", "connect:contact/*"),
         ("logs:CreateLogStream", "log:CleanupFunctionLogGroup"),
         ("logs:PutLogEvents", "log:CleanupFunctionLogGroup"),
     },
@@ -90,7 +97,9 @@ def _resource_label(statement: dict[str, Any], action: str) -> list[str]:
             labels.append("key:app=idbellen")
         elif isinstance(resource, dict) and "Fn::Sub" in resource:
             text = resource["Fn::Sub"]
-            if ":ssm:" in text:
+            if text.startswith("${ConnectInstanceArn}/"):
+                labels.append("connect:" + text.removeprefix("${ConnectInstanceArn}/"))
+            elif ":ssm:" in text:
                 labels.append("param:" + text.rsplit("parameter${", 1)[1].rstrip("}"))
             elif text.startswith("${") and text.endswith("LogGroup.Arn}"):
                 labels.append("log:" + text[2:].removesuffix(".Arn}"))
@@ -211,6 +220,22 @@ def test_dtmf_and_cleanup_roles_use_the_key_only_through_dynamodb(resources):
                 "Fn::Sub": "dynamodb.${AWS::Region}.amazonaws.com"
             }
             assert "kms:CreateGrant" not in as_list(statement["Action"])
+
+
+def test_verify_agent_permissions_only_when_switched_on(resources):
+    raw = resources["AgentFunctionPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    conditional = [s["Fn::If"] for s in raw if set(s) == {"Fn::If"}]
+    assert len(conditional) == 1
+    condition, granted_, otherwise = conditional[0]
+    assert condition == "VerifyAgent"
+    assert set(granted_["Action"]) == {"connect:DescribeContact", "connect:DescribeUser"}
+    assert otherwise == {"Ref": "AWS::NoValue"}
+
+
+def test_only_cleanup_and_agent_touch_connect_contacts(resources):
+    for function, policy in FUNCTIONS.items():
+        connect = {a for a, _ in granted(resources, policy) if a.startswith("connect:")}
+        assert bool(connect) == (function in ("AgentFunction", "CleanupFunction")), function
 
 
 def test_forwarder_writes_only_to_log_groups(resources):

@@ -126,7 +126,7 @@ def test_processing_log_outlives_operational_logs(template):
 
 def test_environment_variables_are_ones_the_code_reads(resources, template):
     config = (ROOT / "lambdas" / "idbellen" / "config.py").read_text(encoding="utf-8")
-    known = {"IDBELLEN_" + n for n in re.findall(r'_(?:env|int)\("([A-Z_]+)"', config)}
+    known = {"IDBELLEN_" + n for n in re.findall(r'_(?:env|int|switch)\("([A-Z_]+)"', config)}
     names = set(template["Globals"]["Function"]["Environment"]["Variables"])
     for function in HANDLERS:
         names |= set(resources[function]["Properties"].get("Environment", {}).get("Variables", {}))
@@ -392,3 +392,24 @@ def test_samconfig_has_test_and_production_in_an_eu_region():
         assert int(overrides["RecordTtlSeconds"]) <= 3600
         assert "irma-requestor-token" in overrides["IrmaTokenParameterName"]
     assert config["default"]["global"]["parameters"]["region"] == "eu-central-1"
+
+
+def test_processing_log_reaches_its_own_group(resources):
+    subs = of_type(resources, "AWS::Logs::SubscriptionFilter")
+    groups = {v["Properties"]["LogGroupName"]["Ref"] for v in subs.values()}
+    assert groups == {f + "LogGroup" for f in HANDLERS}
+    for sub in subs.values():
+        assert sub["Properties"]["FilterPattern"] == '{ $.log_type = "processing" }'
+        assert sub["Properties"]["DestinationArn"] == {"Fn::GetAtt": ["ProcessingLogForwarder", "Arn"]}
+    env = resources["ProcessingLogForwarder"]["Properties"]["Environment"]["Variables"]
+    assert env["PROCESSING_LOG_GROUP"] == {"Ref": "ProcessingLogGroup"}
+    audit = (ROOT / "lambdas" / "idbellen" / "audit.py").read_text(encoding="utf-8")
+    assert '"processing"' in audit and '"log_type"' in audit
+
+
+def test_irma_reachability_alarm_counts_logged_irma_errors(resources):
+    metric_filter = resources["IrmaErrorsMetricFilter"]["Properties"]
+    assert metric_filter["LogGroupName"] == {"Ref": "SessionFunctionLogGroup"}
+    assert '"IrmaError"' in metric_filter["FilterPattern"]
+    errors = (ROOT / "lambdas" / "idbellen" / "errors.py").read_text(encoding="utf-8")
+    assert "class IrmaError(" in errors and '"irma_unavailable"' in errors
