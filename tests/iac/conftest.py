@@ -34,7 +34,13 @@ def resources(template: dict[str, Any]) -> dict[str, Any]:
 @pytest.fixture(scope="session")
 def sam_venv() -> Path:
     """The aws-sam-cli venv; `make sam-venv` (idempotent) creates it from the hash-pinned lock."""
-    subprocess.run(["make", "-s", "-C", str(ROOT), "sam-venv"], check=True, timeout=900)
+    import fcntl
+    import tempfile
+
+    # one builder at a time, also under pytest-xdist
+    with open(Path(tempfile.gettempdir()) / "idbellen-sam-venv.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        subprocess.run(["make", "-s", "-C", str(ROOT), "sam-venv"], check=True, timeout=900)
     assert (SAM_VENV / "bin" / "sam").exists()
     return SAM_VENV
 
