@@ -94,3 +94,44 @@ def scan_items(items: list[dict[str, Any]], canaries: Canaries) -> list[tuple[st
                 if hits:
                     found.append((str(item.get("pk")), name, hits))
     return found
+
+
+def unkeyed_hashes(values: Iterable[str]) -> list[str]:
+    """Plain digests of guessable values: finding one in the table is as bad as the value itself."""
+    import hashlib
+
+    out = []
+    for value in values:
+        for algorithm in ("sha256", "sha1", "md5"):
+            out.append(hashlib.new(algorithm, value.encode()).hexdigest())
+    return out
+
+
+class Collector:
+    """Hooks the demo IRMA server so every IRMA session token and DTMF code of a run is known."""
+
+    def __init__(self, stack: Any) -> None:
+        self.stack = stack
+        self.codes_by_session: dict[str, str] = {}
+        self.tokens: list[str] = []
+        self.secrets: list[str] = []
+        self.session_ids: list[str] = []
+        irma = stack.irma
+        original = irma.start_session
+
+        def start_session(body: dict[str, Any]) -> Any:
+            session = original(body)
+            self.tokens.append(session.token)
+            digits = str(session.request.get("clientReturnUrl", "")).split(",", 1)[-1]
+            self.codes_by_session[str(body.get("callbackUrl", "")).rsplit("/", 1)[-1]] = digits
+            return session
+
+        irma.start_session = start_session
+
+    def canaries(self) -> Canaries:
+        result = Canaries()
+        codes = list(self.codes_by_session.values())
+        result.add(*codes, *self.tokens, *self.secrets, *self.session_ids, self.stack.requestor_token)
+        phones = [f for f in personal_forms() if f.lstrip("+").isdigit()]
+        result.values.update(unkeyed_hashes([*codes, *phones, BSN, FULLNAME]))
+        return result
