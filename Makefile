@@ -5,7 +5,7 @@ SHELL := /bin/bash
 PYTHON ?= $(firstword $(wildcard /root/.pyenv/versions/3.12*/bin/python3.12) $(shell command -v python3.12))
 VENV := .venv
 PY := $(VENV)/bin/python
-STAMP := $(VENV)/.installed-$(shell cat requirements/dev.lock pyproject.toml | sha256sum | cut -c1-12)
+STAMP := $(VENV)/.installed-$(shell cat requirements/dev.lock | sha256sum | cut -c1-12)
 export PYTHONPATH := $(CURDIR)/lambdas:$(CURDIR)
 export PYTHONDONTWRITEBYTECODE := 1
 
@@ -14,11 +14,11 @@ export PYTHONDONTWRITEBYTECODE := 1
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk -F':.*?## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
-$(STAMP): requirements/dev.lock pyproject.toml
+$(STAMP): requirements/dev.lock
 	@test -n "$(PYTHON)" || { echo "Python 3.12 not found (set PYTHON=/path/to/python3.12)"; exit 1; }
-	rm -rf $(VENV)
-	$(PYTHON) -m venv $(VENV)
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check --require-hashes --no-deps -r requirements/dev.lock
+	rm -f $(VENV)/.installed-*
 	touch $@
 
 install: $(STAMP) ## create .venv/ from the hash-pinned lock (run by every other target)
