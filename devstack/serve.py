@@ -119,6 +119,8 @@ class ServeApp:
         self.stack = stack
         self.widget_dir = widget_dir
         self.dev = DevState()
+        self.credentials = dict(DEMO_CREDENTIALS)  # the demo wallet's store (tests put canaries here)
+        self.caller = DEMO_CALLER
         irma = urlsplit(stack.irma.url)
         self.irma_origin = f"{irma.scheme}://{irma.netloc}"
         csp_file = widget_dir / "dist" / "csp.json"
@@ -159,16 +161,16 @@ class ServeApp:
         if session is None:
             return None
         if decline:
-            self.stack.wallet.disclose(session.session_ptr, DEMO_CREDENTIALS, status="CANCELLED")
+            self.stack.wallet.disclose(session.session_ptr, self.credentials, status="CANCELLED")
             return {}
-        tel = self.stack.wallet.disclose(session.session_ptr, DEMO_CREDENTIALS)
+        tel = self.stack.wallet.disclose(session.session_ptr, self.credentials)
         if not tel:
             return {}
         number, _, digits = tel.removeprefix("tel:").partition(",")
         return {"number": number, "digits": digits}
 
     def place_call(self, digits: str) -> str:
-        call = self.stack.call(digits, caller=DEMO_CALLER)
+        call = self.stack.call(digits, caller=self.caller)
         with self.dev.lock:
             self.dev.contacts[call.contact_id] = SimContact(call.contact_id, dict(call.attributes))
         return str(call.contact_id)

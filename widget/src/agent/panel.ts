@@ -203,11 +203,11 @@ export class AgentPanel {
     this.langButton.lang = this.lang === "nl" ? "en" : "nl";
     this.root.dataset.state = v.kind;
     const nodes: Node[] = [];
-    const banner = (cls: string, icon: string, heading: string, help: string | null) => {
+    const banner = (cls: string, icon: Icon, heading: string, help: string | null) => {
       const b = el("div", "banner banner-" + cls);
       const i = el("span", "banner-icon");
       i.setAttribute("aria-hidden", "true");
-      i.textContent = icon;
+      i.append(svgIcon(icon));
       const h = el("h2", "banner-heading");
       h.id = "panel-state-heading";
       h.textContent = heading;
@@ -219,34 +219,34 @@ export class AgentPanel {
     };
     switch (v.kind) {
       case "idle":
-        banner("idle", "–", t.idle, t.idleHelp);
+        banner("idle", "dash", t.idle, t.idleHelp);
         break;
       case "cleared":
-        banner("idle", "–", t.cleared, null);
+        banner("idle", "dash", t.cleared, null);
         break;
       case "loading":
-        banner("loading", "…", t.loading, null);
+        banner("loading", "dots", t.loading, null);
         this.body.setAttribute("aria-busy", "true");
         break;
       case "verified":
-        banner("verified", "✓", t.verified, t.verifiedHelp);
+        banner("verified", "check", t.verified, t.verifiedHelp);
         nodes.push(this.purposeLine(t, v.data.purpose));
         nodes.push(this.attributeList(t, v.data.attributes));
         nodes.push(this.times(t, v.data));
         break;
       case "not_verified":
-        banner("unverified", "!", t.notVerified, t.notVerifiedHelp);
+        banner("unverified", "bang", t.notVerified, t.notVerifiedHelp);
         if (v.purpose) nodes.push(this.purposeLine(t, v.purpose));
         break;
       case "expired":
-        banner("expired", "⏱", t.expired, t.expiredHelp);
+        banner("expired", "clock", t.expired, t.expiredHelp);
         if (v.purpose) nodes.push(this.purposeLine(t, v.purpose));
         break;
       case "error": {
         const msg = { network: t.errorNetwork, auth: t.errorAuth, server: t.errorServer, contact: t.errorContact }[
           v.error
         ];
-        banner("error", "✕", t.error, msg);
+        banner("error", "cross", t.error, msg);
         if (v.error !== "contact") {
           const b = el("button", "retry") as HTMLButtonElement;
           b.type = "button";
@@ -334,6 +334,34 @@ export class AgentPanel {
       });
     return para(`${t.disclosedAt} ${fmt(d.disclosed_at)} · ${t.expiresAt} ${fmt(d.expires_at)}`, "times");
   }
+}
+
+type Icon = "dash" | "dots" | "check" | "bang" | "clock" | "cross";
+
+const ICON_PATHS: Record<Icon, string> = {
+  dash: "M6 12h12",
+  dots: "M6 12h.01M12 12h.01M18 12h.01",
+  check: "M5 12.5l4.5 4.5L19 7",
+  bang: "M12 5v9M12 18.5v.5",
+  clock: "M12 3a9 9 0 1 0 0 18a9 9 0 1 0 0-18M12 7v5l3.5 2.5",
+  cross: "M6 6l12 12M18 6L6 18",
+};
+
+/** Icons as inline SVG built with DOM calls: no font glyph gaps, nothing inline for the CSP. */
+function svgIcon(icon: Icon): SVGElement {
+  const ns = "http://www.w3.org/2000/svg";
+  const svg = document.createElementNS(ns, "svg");
+  svg.setAttribute("viewBox", "0 0 24 24");
+  svg.setAttribute("focusable", "false");
+  const path = document.createElementNS(ns, "path");
+  path.setAttribute("d", ICON_PATHS[icon]);
+  path.setAttribute("fill", "none");
+  path.setAttribute("stroke", "currentColor");
+  path.setAttribute("stroke-width", icon === "dots" ? "4" : "3");
+  path.setAttribute("stroke-linecap", "round");
+  path.setAttribute("stroke-linejoin", "round");
+  svg.append(path);
+  return svg;
 }
 
 function el(tag: string, cls?: string): HTMLElement {

@@ -135,6 +135,7 @@ class CallPage {
         break;
       case "DISCLOSED":
         if (this.shown !== "DISCLOSED") this.setStatus("DISCLOSED", t.statusDisclosed, "", "ok");
+        $("yivi-web-form").hidden = true; // done in the app: make room for the number and code
         if (s.phone_number && s.dtmf) this.showDial(s.phone_number, s.dtmf);
         break;
       case "CALLED":

@@ -39,9 +39,15 @@ function short(id: string): string {
   return id.slice(0, 8);
 }
 
+let rendered = "";
+
 function render(): void {
   const list = $("queue");
   const queued = contacts.filter((c) => c.state === "queued");
+  // re-render only on change: a list rebuilt every second would pull buttons from under the pointer
+  const signature = JSON.stringify([queued.map((c) => c.contact_id), current?.contact_id ?? null]);
+  if (signature === rendered) return;
+  rendered = signature;
   list.replaceChildren(
     ...queued.map((c) => {
       const li = document.createElement("li");
