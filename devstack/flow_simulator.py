@@ -255,7 +255,9 @@ class FlowSimulator:
         if isinstance(flow, str):
             if flow not in self.flows:
                 raise FlowError(f"no flow registered for {flow!r}")
-            return self.flows[flow]
+            flow = self.flows[flow]
+        if "${" in json.dumps(flow):
+            raise FlowError("the flow still has ${placeholders}: render it first (contact_flows.render)")
         return flow
 
     def _run(self, flow: Mapping[str, Any], state: _State) -> str:
@@ -490,7 +492,10 @@ class FlowSimulator:
 
     def _invoke(self, action: Mapping[str, Any], params: Mapping[str, Any], state: _State) -> tuple[str, str]:
         arn = str(self._resolve(params.get("LambdaFunctionARN"), state))
-        limit = float(int(str(params.get("InvocationTimeLimitSeconds", "8"))))
+        try:
+            limit = float(int(str(params.get("InvocationTimeLimitSeconds", "8"))))
+        except ValueError:
+            limit = 0.0
         if not 1 <= limit <= 8:
             raise FlowError(f"{action.get('Identifier')}: InvocationTimeLimitSeconds must be 1-8")
         response_type = str((params.get("ResponseValidation") or {}).get("ResponseType", "STRING_MAP"))
@@ -555,6 +560,7 @@ class FlowSimulator:
         module = self.modules.get(str(self._resolve(params.get("FlowModuleId"), state)))
         if module is None:
             return "error", "NoMatchingError"
+        module = self._flow(module)
         saved = state.external
         state.external = {}  # a module's $.External is its own
         try:

@@ -20,7 +20,7 @@ from devstack.flow_simulator import (
     lose_responses,
     simulator_for,
 )
-from tests.flows.helpers import action, without
+from tests.flows.helpers import action, template, without
 
 CODE = "12345678"
 ARNS = flow_arns()
@@ -571,3 +571,17 @@ def test_missing_error_branch_is_a_flow_error() -> None:
 def test_unknown_flow_arn() -> None:
     with pytest.raises(FlowError):
         make().call("arn:nope", CODE)
+
+
+def test_an_unrendered_template_is_refused() -> None:
+    with pytest.raises(FlowError, match="placeholders"):
+        make().call(template("inbound"), CODE)
+
+
+@pytest.mark.parametrize("limit", ["0", "9", "three"])
+def test_invalid_time_limit_is_a_flow_error(limit: str) -> None:
+    sim = make()
+    flow = copy.deepcopy(sim.flows[INBOUND])
+    action(flow, "RedeemCallCode")["Parameters"]["InvocationTimeLimitSeconds"] = limit
+    with pytest.raises(FlowError, match="InvocationTimeLimitSeconds"):
+        sim.call(flow, CODE)
