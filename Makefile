@@ -77,6 +77,9 @@ system-deps: /usr/bin/chromium ## Debian's Chromium for the browser tests (apt-g
 serve: $(STAMP) widget-build ## the whole system on http://127.0.0.1:8080 to click through (PORT=8080)
 	$(PY) -m devstack.serve --port $(or $(PORT),8080)
 
+bench: $(STAMP) ## budgets vs the dev stack: bench/results.json, RESULTS.md, latency.png (bench/README.md)
+	$(PY) -m bench.run
+
 # --- deployment (iac/): aws-sam-cli in its own venv, from its own hash-pinned lock ---------------
 SAM_VENV := .venv-sam
 SAM_STAMP := $(SAM_VENV)/.installed-$(shell cat requirements/sam.lock | sha256sum | cut -c1-12)

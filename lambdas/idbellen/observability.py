@@ -14,77 +14,27 @@ The catalogue is docs/metrics.md.
 
 from __future__ import annotations
 
-import logging
 import re
-import threading
 import warnings
-from collections import OrderedDict
-from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
+# The hardening shared with observability_lite (the DTMF function): pinned library loggers, the one
+# process-wide redactor and its filter. Importing idbellen.redaction pins the loggers.
+from idbellen.redaction import (  # noqa: F401 (re-exported)
+    PINNED_LOGGERS,
+    REDACTED,
+    RedactionFilter,
+    Redactor,
+    redactor,
+    safe_error,
+)
+
 SERVICE = "idbellen"
 NAMESPACE = "idbellen"
-PINNED_LOGGERS = ("botocore", "boto3", "urllib3", "s3transfer", "requests", "aws_lambda_powertools", "jwt")
-
-for _name in PINNED_LOGGERS:
-    logging.getLogger(_name).setLevel(logging.WARNING)
 # An invocation that counted nothing is normal here (e.g. a status poll).
 warnings.filterwarnings("ignore", message="No application metrics to publish")
-
-_DIGITS = re.compile(r"(?<![0-9A-Za-z-])\+?\d[\d ]{4,}\d(?![0-9A-Za-z-])")
-_TOKEN = re.compile(r"(?<![A-Za-z0-9_-])[A-Za-z0-9_-]{32,}(?![A-Za-z0-9_-])")
-REDACTED = "[redacted]"
-_STANDARD_FIELDS = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None)).keys()) | {"message"}
-
-
-class Redactor:
-    """Remembers sensitive values seen by this process (bounded) and scrubs them from text."""
-
-    def __init__(self, capacity: int = 2048) -> None:
-        self._values: OrderedDict[str, None] = OrderedDict()
-        self._capacity = capacity
-        self._lock = threading.Lock()
-
-    def register(self, *values: object) -> None:
-        with self._lock:
-            for value in values:
-                if isinstance(value, str) and len(value) >= 4:
-                    self._values[value] = None
-                    self._values.move_to_end(value)
-                    while len(self._values) > self._capacity:
-                        self._values.popitem(last=False)
-
-    def scrub(self, text: str) -> str:
-        with self._lock:
-            known = list(self._values)
-        for value in known:
-            if value in text:
-                text = text.replace(value, REDACTED)
-        text = _DIGITS.sub(REDACTED, text)
-        return _TOKEN.sub(REDACTED, text)
-
-
-redactor = Redactor()
-
-
-class RedactionFilter(logging.Filter):
-    """Rewrites a record before any handler formats it; drops tracebacks to their exception type."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        record.msg = redactor.scrub(record.getMessage())
-        record.args = None
-        if record.exc_info:
-            exc_type = record.exc_info[0]
-            record.msg = f"{record.msg} [exception {exc_type.__name__ if exc_type else 'unknown'}]"
-            record.exc_info = None
-            record.exc_text = None
-        record.stack_info = None
-        for key, value in list(vars(record).items()):
-            if key not in _STANDARD_FIELDS and isinstance(value, str):
-                setattr(record, key, redactor.scrub(value))
-        return True
 
 
 def _make_logger() -> Logger:
@@ -127,8 +77,3 @@ def count_by(name: str, value: float = 1, unit: str = "Count", **dimensions: obj
 def set_tenant(tenant: str) -> None:
     metrics.set_default_dimensions(tenant=tenant)
     _tenant["value"] = tenant
-
-
-def safe_error(exc: BaseException) -> dict[str, Any]:
-    """What may be logged about an exception: its class and our stable code, never its text."""
-    return {"error_type": exc.__class__.__name__, "error_code": getattr(exc, "code", "unexpected")}

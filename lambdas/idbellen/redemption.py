@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from idbellen import audit, clock, codes
-from idbellen.observability import count, count_by, redactor
+from idbellen.observability_lite import count, count_by, redactor
 from idbellen.store import CONTACT, DTMF, RATE, SECRET, ConditionFailed, Store, delete_op, put_op, update_op
 from idbellen.wiring import Services
 

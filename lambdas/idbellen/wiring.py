@@ -7,11 +7,11 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 
 from idbellen import config, runtime, secrets_store
-from idbellen.crypto import Envelope
 from idbellen.store import Store
 
 if TYPE_CHECKING:
     from idbellen.connect_contacts import ContactsPort
+    from idbellen.crypto import Envelope
     from idbellen.irma import IrmaClient
     from idbellen.session_puller import SessionPuller
 
@@ -26,6 +26,8 @@ class Services:
 
     @cached_property
     def envelope(self) -> Envelope:
+        from idbellen.crypto import Envelope  # not on the DTMF path: no `cryptography` import there
+
         self.settings.require("kms_key_id")
         return Envelope(self.settings.kms_key_id)
 

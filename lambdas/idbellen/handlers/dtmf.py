@@ -2,7 +2,10 @@
 
 Always answers a flat string map (Connect's STRING_MAP): a bad event, a fault or a bug ends in
 `INVALID_INPUT` or `ERROR`, and the flow still queues the caller as unverified. No HTTP resolver, no
-Tracer, no KMS client on this path: it is the one a caller waits on in silence.
+Tracer, no KMS client, no Powertools and no `cryptography`/`requests` import on this path: it is the
+one a caller waits on in silence, and its cold start hits the first caller of every quiet period
+(`make bench` measures it: `import_ratio.dtmf`). Logging and metrics come from `observability_lite`,
+with the same hardening as `observability`.
 """
 
 from __future__ import annotations
@@ -10,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from idbellen import clock, redemption
-from idbellen.observability import logger, metrics, safe_error, set_tenant
+from idbellen.observability_lite import logger, metrics, safe_error, set_tenant
 from idbellen.wiring import services
 
 

@@ -1,0 +1,52 @@
+"""`make bench` in miniature: the whole benchmark runs with tiny sizes and writes every key, so it
+never rots. No budget or timing assertion here (the numbers of a smoke run mean nothing)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+HANDLERS = ("session", "dtmf", "agent", "cleanup")
+OPERATIONS = ("session_create", "complete_pull", "dtmf_redeem", "disclosure_read", "clear", "cleanup")
+
+
+def test_bench_smoke_run_writes_every_key(tmp_path: Path) -> None:
+    env = {**os.environ, "PYTHONPATH": f"{ROOT / 'lambdas'}{os.pathsep}{ROOT}"}
+    proc = subprocess.run(
+        [sys.executable, "-m", "bench.run", "--smoke", "--out", str(tmp_path)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    results = json.loads((tmp_path / "results.json").read_text())
+
+    for op in OPERATIONS:
+        for service in ("dynamodb", "kms", "ssm", "http"):
+            assert isinstance(results["api_calls"][op][service], int), (op, service)
+    for handler in HANDLERS:
+        assert results["import_ratio"][handler] > 0
+        assert results["warm_latency_ratio"][f"{handler}_p50"] > 0
+        assert results["warm_latency_ratio"][f"{handler}_p99"] > 0
+        assert results["peak_rss_mb"][handler] > 0
+    load = results["load"]
+    for key in ("flows", "errors", "items_left", "flows_per_s", "baseline_ops_per_s"):
+        assert key in load
+    assert load["errors"] == 0 and load["items_left"] == 0, load
+    assert results["artifact_mb"] > 0
+    assert {b["key"] for b in results["budgets"]} >= {"import_ratio.dtmf", "peak_rss_mb.dtmf", "load.errors"}
+
+    # exact call counts do not depend on sizes: the DTMF and agent paths are checked even in a smoke run
+    assert results["api_calls"]["dtmf_redeem"]["ops"] == ["dynamodb:BatchGetItem", "dynamodb:TransactWriteItems"]
+    assert results["api_calls"]["disclosure_read"]["kms"] == 1
+
+    report = (tmp_path / "RESULTS.md").read_text()
+    assert "| `import_ratio.dtmf` |" in report and "latency.png" in report
+    assert (tmp_path / "latency.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
