@@ -474,7 +474,9 @@ class _Linter:
             open_region.add(ident)
             action = self.actions[ident]
             for label, target in edges(action):
-                if action.get("Type") == "CheckHoursOfOperation" and label == "cond:False":
+                # Out of hours is the one case allowed to hang up; NextAction (the console's
+                # fallback, never taken when both conditions exist) does not count as open.
+                if action.get("Type") == "CheckHoursOfOperation" and label in {"cond:False", "next"}:
                     continue
                 stack.append(target)
         memo: dict[str, bool] = {}
