@@ -39,6 +39,7 @@ def add_frontend_endpoints(handler_cls: type) -> None:
             session = irma.by_client.get(client_token)
             if session is not None:
                 irma._refresh(session)
+        irma._flush_callbacks()
         if session is None:
             self.send(400, {"status": 400, "error": "SESSION_UNKNOWN", "description": "Unknown or expired session"})
             return None
@@ -61,6 +62,7 @@ def add_frontend_endpoints(handler_cls: type) -> None:
                 with self.irma.lock:
                     self.irma._refresh(session)
                     status = session.status
+                self.irma._flush_callbacks()
                 if status != last:
                     payload = json.dumps(status if legacy else _frontend_status(session))
                     self.wfile.write(f"data: {payload}\n\n".encode())

@@ -61,6 +61,7 @@ class DemoIrmaServer:
         self.sessions: dict[str, DemoSession] = {}
         self.by_client: dict[str, DemoSession] = {}
         self.lock = threading.RLock()
+        self._due_callbacks: list[DemoSession] = []
         self.fault: str | None = None
         self.slow_seconds = 4.0
         self.callbacks_sent = 0
@@ -94,9 +95,24 @@ class DemoIrmaServer:
         session.status = status
         session.ended = self.clock()
         if self.send_callbacks and session.callback_url:
+            self._due_callbacks.append(session)
+
+    def _flush_callbacks(self) -> None:
+        """Send due callbacks outside the lock: the requestor may read the result while handling one."""
+        while True:
+            with self.lock:
+                if not self._due_callbacks:
+                    return
+                session = self._due_callbacks.pop(0)
             self._callback(session)
 
     def find(self, token: str) -> DemoSession | None:
+        try:
+            return self._find(token)
+        finally:
+            self._flush_callbacks()
+
+    def _find(self, token: str) -> DemoSession | None:
         with self.lock:
             session = self.sessions.get(token)
             if session is None:
@@ -155,26 +171,32 @@ class DemoIrmaServer:
     def disclose(
         self, client_token: str, disclosed: list[list[dict[str, Any]]], proof_status: str, status: str
     ) -> DemoSession:
-        with self.lock:
-            session = self.by_client.get(client_token)
-            if session is None:
-                raise KeyError(client_token)
-            self._refresh(session)
-            if session.status in FINAL:
-                raise KeyError(client_token)
-            session.disclosed = disclosed
-            session.proof_status = proof_status
-            self._end(session, status)
-            return session
+        try:
+            with self.lock:
+                session = self.by_client.get(client_token)
+                if session is None:
+                    raise KeyError(client_token)
+                self._refresh(session)
+                if session.status in FINAL:
+                    raise KeyError(client_token)
+                session.disclosed = disclosed
+                session.proof_status = proof_status
+                self._end(session, status)
+                return session
+        finally:
+            self._flush_callbacks()  # like irmago: the callback completes before the app gets its answer
 
     def cancel(self, token: str) -> bool:
-        with self.lock:
-            session = self.sessions.get(token)
-            if session is None:
-                return False
-            if session.status not in FINAL:
-                self._end(session, "CANCELLED")
-            return True
+        try:
+            with self.lock:
+                session = self.sessions.get(token)
+                if session is None:
+                    return False
+                if session.status not in FINAL:
+                    self._end(session, "CANCELLED")
+                return True
+        finally:
+            self._flush_callbacks()
 
 
 def _error(status: int, code: str, description: str) -> dict[str, Any]:
@@ -235,6 +257,7 @@ class _Handler(QuietHandler):
             session = self.irma.by_client.get(client_token)
             if session is not None:
                 self.irma._refresh(session)
+        self.irma._flush_callbacks()
         if session is None or session.status in FINAL:
             self.send(400, _error(400, "SESSION_UNKNOWN", "Unknown or expired session"))
             return

@@ -1,7 +1,7 @@
 """Logging and metrics that cannot leak personal data, whatever the log level or environment.
 
 Structural, not lucky:
-- the loggers of botocore, boto3, urllib3 and friends are pinned to WARNING (at DEBUG they print
+- the loggers of botocore, boto3 and friends are pinned to ERROR, urllib3 silenced (at DEBUG they print
   request URLs — the IRMA session token is in them — KMS plaintext keys and DynamoDB item values);
 - Powertools' own package logger is pinned too (POWERTOOLS_DEBUG would otherwise print events);
 - handlers never log events or bodies (`log_event=False`, resolvers with `debug=False`);
