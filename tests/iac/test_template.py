@@ -413,3 +413,16 @@ def test_irma_reachability_alarm_counts_logged_irma_errors(resources):
     assert '"IrmaError"' in metric_filter["FilterPattern"]
     errors = (ROOT / "lambdas" / "idbellen" / "errors.py").read_text(encoding="utf-8")
     assert "class IrmaError(" in errors and '"irma_unavailable"' in errors
+
+
+def test_optional_trail_audits_table_items(resources):
+    trail = resources["AuditTrail"]
+    assert trail["Condition"] == "DataEventsTrail"
+    selectors = trail["Properties"]["AdvancedEventSelectors"]
+    fields = {f["Field"]: f["Equals"] for f in selectors[0]["FieldSelectors"]}
+    assert fields == {
+        "eventCategory": ["Data"],
+        "resources.type": ["AWS::DynamoDB::Table"],
+        "resources.ARN": [{"Fn::GetAtt": ["Table", "Arn"]}],
+    }
+    assert trail["Properties"]["EnableLogFileValidation"] is True
