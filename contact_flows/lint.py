@@ -217,6 +217,10 @@ class _Linter:
             return False
         if len(json.dumps(flow, ensure_ascii=False, separators=(",", ":"))) > MAX_CONTENT:
             self.add("structure", "", f"content longer than {MAX_CONTENT} characters")
+        metadata = flow.get("Metadata") or {}
+        stale = set((metadata.get("ActionMetadata") or {}) if isinstance(metadata, Mapping) else {})
+        for ident in sorted(stale - set(self.actions)):
+            self.add("structure", ident, "Metadata.ActionMetadata names an action that does not exist")
         for ident, action in self.actions.items():
             self.action_structure(ident, action)
         reachable = self.reachable(str(flow["StartAction"]))

@@ -245,3 +245,9 @@ def test_readme_has_every_spoken_prompt() -> None:
             text = a["Parameters"].get("Text")
             if text:
                 assert text in readme, f"{key}/{a['Identifier']}: prompt missing from README"
+
+
+def test_structure_stale_metadata() -> None:
+    flow = rendered("disconnect")
+    flow["Metadata"]["ActionMetadata"]["Gone"] = {"position": {"x": 0, "y": 0}}
+    assert "Metadata.ActionMetadata names an action that does not exist" in structure_messages(flow, "disconnect")
