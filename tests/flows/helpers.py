@@ -35,6 +35,7 @@ def without(flow: dict[str, Any], ident: str) -> dict[str, Any]:
     gone = action(flow, ident)
     successor = gone["Transitions"]["NextAction"]
     flow["Actions"] = [a for a in flow["Actions"] if a["Identifier"] != ident]
+    flow.get("Metadata", {}).get("ActionMetadata", {}).pop(ident, None)
     if flow["StartAction"] == ident:
         flow["StartAction"] = successor
     for a in flow["Actions"]:
