@@ -35,7 +35,7 @@ AXE = ROOT / "widget" / "node_modules" / "axe-core" / "axe.min.js"
 WAIT_MS = 20_000  # an upper bound for things to appear, never an assertion about speed
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")  # closed before other test packages start their own DevStack
 def served() -> Iterator[ServeApp]:
     missing = [p for p in (Path(CHROMIUM), ROOT / "widget" / "dist" / "csp.json", AXE) if not p.exists()]
     if missing:
@@ -48,7 +48,7 @@ def served() -> Iterator[ServeApp]:
             app.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Browser]:
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
