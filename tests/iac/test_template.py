@@ -387,7 +387,7 @@ def test_samconfig_has_test_and_production_in_an_eu_region():
     for env in ("test", "production"):
         deploy = config[env]["deploy"]["parameters"]
         assert deploy["region"].startswith("eu-")
-        overrides = dict(o.split("=", 1) for o in deploy["parameter_overrides"])
+        overrides = dict(o.split("=", 1) for o in deploy["parameter_overrides"])  # parsed for real in test_tools
         assert overrides["Stage"] == env
         assert int(overrides["RecordTtlSeconds"]) <= 3600
         assert "irma-requestor-token" in overrides["IrmaTokenParameterName"]

@@ -111,3 +111,44 @@ def test_transformed_template_is_cfn_lint_clean(transformed, tmp_path):
     out.write_text(json.dumps(transformed))
     result = _cfn_lint(out)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+_PARSE_OVERRIDES = """
+import json, sys, tomllib
+from samcli.cli.types import CfnParameterOverridesType
+cfg = tomllib.load(open(sys.argv[1], "rb"))
+out = {}
+for env in ("test", "production"):
+    values = cfg[env]["deploy"]["parameters"]["parameter_overrides"]
+    out[env] = [len(values), CfnParameterOverridesType().convert(values, None, None)]
+print(json.dumps(out))
+"""
+
+
+def test_samconfig_overrides_parse_as_sam_cli_parses_them(sam_venv, template):
+    import json
+
+    from idbellen.config import parse_purposes
+
+    result = subprocess.run(
+        [str(sam_venv / "bin" / "python"), "-c", _PARSE_OVERRIDES, str(ROOT / "iac" / "samconfig.toml")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    parameters = template["Parameters"]
+    required = {name for name, spec in parameters.items() if "Default" not in spec}
+    for env, (count, overrides) in json.loads(result.stdout).items():
+        assert len(overrides) == count, f"{env}: an override was lost or merged"
+        assert set(overrides) <= set(parameters), sorted(set(overrides) - set(parameters))
+        assert required <= set(overrides), (env, sorted(required - set(overrides)))
+        assert parse_purposes(overrides["Purposes"])
+        for name, value in overrides.items():
+            spec = parameters[name]
+            if "AllowedValues" in spec:
+                assert str(value) in [str(v) for v in spec["AllowedValues"]], (env, name)
+            if "AllowedPattern" in spec and spec["Type"] == "String":
+                import re
+
+                assert re.fullmatch(spec["AllowedPattern"], value), (env, name)
