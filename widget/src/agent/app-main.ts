@@ -8,15 +8,13 @@ import { contactIdOf, runForContact } from "./workspace";
 
 void (async () => {
   const { panel } = await bootPanel();
-  let contacts: ContactClient | null = null;
-  const { provider } = AmazonConnectApp.init({
+  AmazonConnectApp.init({
     onCreate: async (event) => {
       const contactId = contactIdOf(event.context.scope);
-      if (contactId && contacts) await runForContact(panel, contacts, contactId);
+      if (contactId) await runForContact(panel, new ContactClient(event.context.getProvider()), contactId);
     },
     onDestroy: async () => {
       await panel.clear();
     },
   });
-  contacts = new ContactClient(provider);
 })();
