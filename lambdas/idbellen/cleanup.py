@@ -12,7 +12,7 @@ from typing import Any
 
 from idbellen import audit, clock
 from idbellen.observability import count, count_by, logger, safe_error
-from idbellen.store import CONTACT, MEMBER_FIELDS, SESSION, ConditionFailed
+from idbellen.store import CONTACT, MEMBER_FIELDS, SECRET, SESSION, ConditionFailed
 from idbellen.wiring import Services
 
 TRANSFER_METHODS = frozenset({"TRANSFER", "QUEUE_TRANSFER"})
@@ -21,10 +21,13 @@ TRANSFER_METHODS = frozenset({"TRANSFER", "QUEUE_TRANSFER"})
 def delete_session(svc: Services, session_pk: str, reason: str, extra_keys: list[str] | None = None) -> int:
     store = svc.store
     session = store.get(session_pk, include_expired=True)
-    keys = list(extra_keys or [])
-    if session is not None:
-        keys += [str(session[f]) for f in MEMBER_FIELDS if session.get(f)]
-    deleted = store.delete_keys([*keys, session_pk])
+    entry = list(extra_keys or [])
+    members = [str(session[f]) for f in MEMBER_FIELDS if session.get(f)] if session is not None else []
+    # Order matters when a delete is interrupted: the secret pointer goes first (the agent's read stops
+    # at once), then the other pointers, then the session item (the data), and the trigger's own entry
+    # point (the contact or secret it came in with) last, so the trigger's retry still finds the session.
+    members = sorted((k for k in members if k not in entry), key=lambda k: not k.startswith(SECRET))
+    deleted = store.delete_keys([*members, session_pk, *entry])
     if session is not None and session.get("contact_pk"):
         blank_contact_secret(svc, str(session["contact_pk"]).removeprefix(CONTACT))
     if session is not None:

@@ -42,13 +42,18 @@ class Fault:
     message: str = "injected fault"
     status: int = 400
     times: int | None = None  # None = every call while active
+    after: int = 0  # let this many calls through first (fail in the middle of a sequence)
     reasons: list[str] | None = None  # TransactionCanceledException cancellation reasons
     mode: str = "call"
     hits: int = 0
+    seen: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def _take(self) -> bool:
         with self._lock:
+            self.seen += 1
+            if self.seen <= self.after:
+                return False
             if self.times is not None and self.hits >= self.times:
                 return False
             self.hits += 1
