@@ -113,6 +113,7 @@ def read(svc: Services, secret: object, contact_id: object, agent_id: str | None
         "purpose": payload.get("purpose"),
         "purpose_label": purpose.label if purpose else None,
         "attributes": attributes,
+        "caller_match": session.get("caller_match", "unknown"),
         "disclosed_at": session.get("disclosed_at"),
         "expires_at": session.get("expires_at"),
     }

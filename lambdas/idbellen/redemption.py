@@ -107,12 +107,13 @@ def redeem(svc: Services, call: Call) -> dict[str, str]:
         count(f"Dtmf{result.title().replace('_', '')}")
         return {"result": result}
     assert dtmf is not None
+    caller_match = _caller_match(key, settings.tenant, dtmf, call.caller)
 
     for _ in range(REDEEM_ATTEMPTS):
         secret = codes.new_secret()
         redactor.register(secret)
         try:
-            _link(store, settings.tenant, dtmf, call, secret, now)
+            _link(store, settings.tenant, dtmf, call, secret, now, caller_match)
         except ConditionFailed:
             dtmf = store.get(dtmf_pk)
             retry = _check(dtmf, call, settings.call_window_seconds, now)
@@ -140,13 +141,21 @@ def redeem(svc: Services, call: Call) -> dict[str, str]:
             count("TimeFromDisclosureToCall", now - int(dtmf["disclosed_at"]), "Seconds")
             count_by("TimeFromDisclosureToCall", now - int(dtmf["disclosed_at"]), "Seconds", purpose=dtmf["purpose"])
         response = {"result": OK, "session_secret": secret, "purpose": str(dtmf["purpose"])}
-        if dtmf.get("mobile_hash"):
-            number = codes.normalise_phone(call.caller or "")
-            match = number is not None and codes.keyed_ref(key, "phone", settings.tenant, number) == dtmf["mobile_hash"]
-            response["caller_match"] = "true" if match else "false"
-            count_by("CallerMatchChecked", result="match" if match else "mismatch")
+        if caller_match is not None:
+            response["caller_match"] = caller_match
+            count_by("CallerMatchChecked", result="match" if caller_match == "true" else "mismatch")
         return response
     return {"result": ERROR}
+
+
+def _caller_match(key: bytes, tenant: str, dtmf: dict[str, Any], caller: str | None) -> str | None:
+    """Whether the calling number is the mobile number the citizen disclosed, compared as keyed
+    hashes (neither number is read or kept); None when the purpose disclosed no mobile number."""
+    if not dtmf.get("mobile_hash"):
+        return None
+    number = codes.normalise_phone(caller or "")
+    match = number is not None and codes.keyed_ref(key, "phone", tenant, number) == dtmf["mobile_hash"]
+    return "true" if match else "false"
 
 
 def _check(dtmf: dict[str, Any] | None, call: Call, window: int, now: int) -> str | None:
@@ -163,9 +172,11 @@ def _check(dtmf: dict[str, Any] | None, call: Call, window: int, now: int) -> st
     return None
 
 
-def _link(store: Store, tenant: str, dtmf: dict[str, Any], call: Call, secret: str, now: int) -> None:
+def _link(
+    store: Store, tenant: str, dtmf: dict[str, Any], call: Call, secret: str, now: int, caller_match: str | None
+) -> None:
     """One transaction: claim the code, create the secret, drop a retry's old secret, point the
-    session and the contact at it."""
+    session and the contact at it (and tell the session whether the caller's number matched)."""
     session_pk = dtmf["session_pk"]
     expires_at = int(dtmf["expires_at"])
     secret_pk = SECRET + codes.sha256_ref(secret)
@@ -215,10 +226,16 @@ def _link(store: Store, tenant: str, dtmf: dict[str, Any], call: Call, secret: s
         ),
         update_op(
             session_pk,
-            "SET #status = :called, secret_pk = :spk, contact_pk = :cpk, called_at = :now",
+            "SET #status = :called, secret_pk = :spk, contact_pk = :cpk, called_at = :now, caller_match = :match",
             "attribute_exists(pk) AND expires_at > :now",
             {"#status": "status"},
-            {":called": "CALLED", ":spk": secret_pk, ":cpk": contact_pk, ":now": now},
+            {
+                ":called": "CALLED",
+                ":spk": secret_pk,
+                ":cpk": contact_pk,
+                ":now": now,
+                ":match": caller_match or "unknown",
+            },
         ),
     ]
     if old_secret_pk:

@@ -258,8 +258,13 @@ def test_the_caller_number_is_matched_against_a_disclosed_mobile_number(stack):
     session = disclosed_session(stack, purpose="belastingen")
     same = stack.call(session.digits, caller="+31612345678")
     assert same.lambda_result["caller_match"] == "true"
-    other = disclosed_session(stack, purpose="belastingen")
-    assert stack.call(other.digits, caller="+31699999999").lambda_result["caller_match"] == "false"
+    assert read_disclosure(stack, same.attributes["session_secret"], same.contact_id)[1]["caller_match"] == "true"
+    other = stack.call(disclosed_session(stack, purpose="belastingen").digits, caller="+31699999999")
+    assert other.lambda_result["caller_match"] == "false"
+    assert read_disclosure(stack, other.attributes["session_secret"], other.contact_id)[1]["caller_match"] == "false"
+    plain = stack.call(disclosed_session(stack).digits, caller="+31612345678")
+    assert "caller_match" not in plain.lambda_result
+    assert read_disclosure(stack, plain.attributes["session_secret"], plain.contact_id)[1]["caller_match"] == "unknown"
 
 
 def test_calling_outside_opening_hours_marks_the_session_closed(stack):
