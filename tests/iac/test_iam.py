@@ -241,3 +241,44 @@ def test_only_cleanup_and_agent_touch_connect_contacts(resources):
 def test_forwarder_writes_only_to_log_groups(resources):
     for statement in statements(resources, "ProcessingLogForwarderPolicy"):
         assert set(as_list(statement["Action"])) == {"logs:CreateLogStream", "logs:PutLogEvents"}
+
+
+def _all_policy_actions(resources: dict[str, Any]) -> list[tuple[str, str]]:
+    found = []
+    for name, resource in resources.items():
+        props = resource.get("Properties", {})
+        docs = []
+        if resource["Type"] in ("AWS::IAM::RolePolicy", "AWS::IAM::Policy"):
+            docs.append(props["PolicyDocument"])
+        if resource["Type"] == "AWS::KMS::Key":
+            docs.append(props["KeyPolicy"])
+        if resource["Type"] in ("AWS::SQS::QueuePolicy", "AWS::S3::BucketPolicy"):
+            docs.append(props["PolicyDocument"])
+        for doc in docs:
+            stmts = [s for s in doc["Statement"] if set(s) != {"Fn::If"}]
+            stmts += [s["Fn::If"][1] for s in doc["Statement"] if set(s) == {"Fn::If"}]
+            for statement in stmts:
+                found += [(name, a) for a in as_list(statement["Action"])]
+    return found
+
+
+def test_every_action_exists_in_the_iam_reference(resources):
+    """Every action named in a policy is a real IAM action (cfn-lint's service reference data)."""
+    import fnmatch
+    import json
+    from pathlib import Path
+
+    import cfnlint
+
+    reference = json.loads(
+        (Path(cfnlint.__file__).parent / "data" / "AdditionalSpecs" / "Policies.json").read_text(encoding="utf-8")
+    )
+    actions = _all_policy_actions(resources)
+    assert len(actions) > 40
+    for where, action in actions:
+        service, name = action.split(":", 1)
+        known = reference[service]["Actions"]
+        if "*" in name:
+            assert fnmatch.filter(known, name.lower()), (where, action)
+        else:
+            assert name.lower() in known, (where, action)
