@@ -100,11 +100,11 @@ iac-flows: $(STAMP) ## fold contact_flows/*.json into iac/template.yaml (AWS::Co
 
 validate-iac: $(STAMP) $(SAM_STAMP) ## cfn-lint + sam validate --lint (offline) + cfn-lint of the SAM-transformed template
 	$(PY) -m iac.flows --check
-	$(VENV)/bin/cfn-lint --regions eu-central-1 -- iac/template.yaml
+	$(VENV)/bin/cfn-lint --regions eu-central-1 --include-checks I -- iac/template.yaml
 	cd iac && $(SAM) validate --lint --region eu-central-1
 	mkdir -p build/iac
 	$(SAM_VENV)/bin/python iac/translate.py iac/template.yaml > build/iac/template.transformed.json
-	$(VENV)/bin/cfn-lint --regions eu-central-1 -- build/iac/template.transformed.json
+	$(VENV)/bin/cfn-lint --regions eu-central-1 --include-checks I -- build/iac/template.transformed.json
 
 build: $(STAMP) $(SAM_STAMP) ## sam build (arm64 wheels from PyPI, no Docker) + the Lambda zip in build/, with its size
 	$(PY) -m iac.flows --check

@@ -27,7 +27,15 @@ PSEUDO = {
 
 def _cfn_lint(path: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [str(Path(sys.executable).parent / "cfn-lint"), "--regions", "eu-central-1", "--", str(path)],
+        [
+            str(Path(sys.executable).parent / "cfn-lint"),
+            "--regions",
+            "eu-central-1",
+            "--include-checks",
+            "I",
+            "--",
+            str(path),
+        ],
         capture_output=True,
         text=True,
         timeout=180,
