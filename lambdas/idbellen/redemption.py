@@ -30,7 +30,9 @@ OK, NOT_FOUND, NOT_VERIFIED, INVALID_INPUT, RATE_LIMITED, ERROR = (
 RATE_WINDOW_SECONDS = 600
 GLOBAL_WINDOW_SECONDS = 60
 GLOBAL_FAILURES_PER_MINUTE = 120
-REDEEM_ATTEMPTS = 3
+# Connect makes at most 4 attempts per contact (the first and 3 retries), so the newest attempt can
+# lose the link transaction to at most 3 older ones; one more covers a transient TransactionConflict.
+REDEEM_ATTEMPTS = 5
 
 
 @dataclass(frozen=True)
