@@ -160,3 +160,47 @@ def test_samconfig_overrides_parse_as_sam_cli_parses_them(sam_venv, template):
                 import re
 
                 assert re.fullmatch(spec["AllowedPattern"], value), (env, name)
+
+
+LAMBDA_ENV_LIMIT = 4096  # bytes, all variables of one function together
+ARN_ALLOWANCE = 160  # a resolved ARN / URL / name from another resource
+
+
+def _env_size(variables: dict[str, Any], params: dict[str, str]) -> int:
+    import json
+
+    size = 0
+    for name, value in variables.items():
+        if isinstance(value, str):
+            resolved = value
+        elif isinstance(value, dict) and set(value) == {"Ref"} and value["Ref"] in params:
+            resolved = params[value["Ref"]]
+        elif isinstance(value, dict) and set(value) == {"Fn::Sub"} and isinstance(value["Fn::Sub"], str):
+            resolved = value["Fn::Sub"] + "x" * 8
+        else:
+            resolved = "x" * ARN_ALLOWANCE if len(json.dumps(value)) < 400 else json.dumps(value)
+        size += len(name.encode()) + len(str(resolved).encode())
+    return size
+
+
+def test_function_environments_fit_lambdas_4_kb_with_the_samconfig_values(sam_venv, template):
+    import json
+
+    result = subprocess.run(
+        [str(sam_venv / "bin" / "python"), "-c", _PARSE_OVERRIDES, str(ROOT / "iac" / "samconfig.toml")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    # a realistic production key (the samconfig example leaves it empty)
+    pem_escaped = "-----BEGIN PUBLIC KEY-----\\n" + "A" * 392 + "\\n-----END PUBLIC KEY-----\\n"
+    globals_env = template["Globals"]["Function"]["Environment"]["Variables"]
+    for env, (_, overrides) in json.loads(result.stdout).items():
+        params = {k: str(v.get("Default", "")) for k, v in template["Parameters"].items()}
+        params.update({k: str(v) for k, v in overrides.items()})
+        params["IrmaJwtPublicKey"] = params["IrmaJwtPublicKey"] or pem_escaped
+        for function in ("SessionFunction", "DtmfFunction", "AgentFunction", "CleanupFunction"):
+            own = template["Resources"][function]["Properties"].get("Environment", {}).get("Variables", {})
+            size = _env_size({**globals_env, **own}, params)
+            assert size < LAMBDA_ENV_LIMIT - 512, (env, function, size)
