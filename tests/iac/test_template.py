@@ -323,7 +323,7 @@ def test_contact_event_rule_pattern(resources, event, expected):
     assert matches(_rule_pattern(resources), event) is expected
 
 
-def test_rules_have_retries_and_an_encrypted_dlq(resources):
+def test_rules_have_retries_and_an_encrypted_dlq(template, resources):
     queue = resources["EventsDeadLetterQueue"]["Properties"]
     assert queue["SqsManagedSseEnabled"] is True or "KmsMasterKeyId" in queue
     assert queue["MessageRetentionPeriod"] <= 3600
@@ -334,7 +334,8 @@ def test_rules_have_retries_and_an_encrypted_dlq(resources):
         assert target["RetryPolicy"]["MaximumRetryAttempts"] >= 1
     sweep = resources["ExpirySweepRule"]["Properties"]
     assert json.loads(sweep["Targets"][0]["Input"]) == {"idbellen_action": "sweep"}
-    assert sweep["ScheduleExpression"].startswith("rate(")
+    assert sweep["ScheduleExpression"] == {"Ref": "SweepSchedule"}
+    assert "rate(5 minutes)" in template["Parameters"]["SweepSchedule"]["AllowedValues"]
     perms = {
         v["Properties"]["SourceArn"]["Fn::GetAtt"][0]
         for v in of_type(resources, "AWS::Lambda::Permission").values()
