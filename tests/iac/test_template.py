@@ -427,3 +427,28 @@ def test_optional_trail_audits_table_items(resources):
         "resources.ARN": [{"Fn::GetAtt": ["Table", "Arn"]}],
     }
     assert trail["Properties"]["EnableLogFileValidation"] is True
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        _event("COMPLETED"),
+        _event("INITIATED", method="TRANSFER"),
+        _event("INITIATED", method="QUEUE_TRANSFER"),
+        _event("INITIATED"),
+        _event("DISCONNECTED"),
+    ],
+)
+def test_rule_and_cleanup_handler_agree(resources, template, event):
+    """What the rule delivers, the cleanup function acts on; what it filters out, the function would ignore."""
+    from idbellen import cleanup
+
+    event_type, contact_id, _, method = cleanup.event_ids(event["detail"])
+    acts = bool(contact_id) and (
+        event_type == "COMPLETED" or (event_type == "INITIATED" and method in cleanup.TRANSFER_METHODS)
+    )
+    assert matches(_rule_pattern(resources), event) is acts
+    env = template["Globals"]["Function"]["Environment"]["Variables"]
+    assert env["IDBELLEN_CONNECT_INSTANCE_ARN"] == {"Ref": "ConnectInstanceArn"}
+    handler = (ROOT / "lambdas" / "idbellen" / "handlers" / "cleanup.py").read_text(encoding="utf-8")
+    assert '"sweep"' in handler and "Amazon Connect Contact Event" in handler
