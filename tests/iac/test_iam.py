@@ -172,7 +172,14 @@ def test_cleanup_function_has_no_kms(resources):
 
 
 def _principals(statement: dict[str, Any]) -> list[Any]:
-    return as_list(statement["Principal"].get("AWS", [])) + as_list(statement["Principal"].get("Service", []))
+    """Who a key-policy statement is for: its principals, or - for `"AWS": "*"` - the roles its
+    `aws:PrincipalArn` condition names (such a statement must name them, and the account)."""
+    principal = statement["Principal"]
+    if principal == {"AWS": "*"}:
+        conditions = statement["Condition"]
+        assert conditions["StringEquals"]["kms:CallerAccount"] == {"Ref": "AWS::AccountId"}, statement["Sid"]
+        return as_list(conditions["ArnEquals"]["aws:PrincipalArn"])
+    return as_list(principal.get("AWS", [])) + as_list(principal.get("Service", []))
 
 
 def test_key_policy_only_session_and_agent_use_the_key_directly(resources):
@@ -189,7 +196,7 @@ def test_key_policy_only_session_and_agent_use_the_key_directly(resources):
             continue
         if via is not None:
             assert via == {"Fn::Sub": "dynamodb.${AWS::Region}.amazonaws.com"}, statement["Sid"]
-            assert "kms:CreateGrant" not in actions or statement["Principal"]["AWS"] == {
+            assert "kms:CreateGrant" not in actions or statement["Principal"].get("AWS") == {
                 "Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"
             }
             continue
