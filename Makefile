@@ -77,6 +77,10 @@ system-deps: /usr/bin/chromium ## Debian's Chromium for the browser tests (apt-g
 serve: $(STAMP) widget-build ## the whole system on http://127.0.0.1:8080 to click through (PORT=8080)
 	$(PY) -m devstack.serve --port $(or $(PORT),8080)
 
+fuzz: $(STAMP) ## thousands of hostile events per handler (HYPOTHESIS_PROFILE=fuzz), then the full guess hit-rate measurement
+	HYPOTHESIS_PROFILE=fuzz $(PY) -m pytest -q -p no:cacheprovider tests/fuzz
+	$(PY) bench/abuse_hit_rate.py --sessions 1000 --digits 8 --minutes 60
+
 bench: $(STAMP) ## budgets vs the dev stack: bench/results.json, RESULTS.md, latency.png (bench/README.md)
 	$(PY) -m bench.run
 
