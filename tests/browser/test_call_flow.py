@@ -286,5 +286,6 @@ def test_citizen_backend_error(web: Session) -> None:
     citizen.locator("#call:enabled").click()
     citizen_status(citizen, "start_error")
     assert "Het starten is niet gelukt" in citizen.locator("#status-text").inner_text()
+    assert citizen.locator("#status-help").inner_text() == "Bellen zonder Yivi: +31 14 1234567"
     assert citizen.locator("#yivi-web-form").is_hidden()
     shot(citizen, "citizen-8-start-error")

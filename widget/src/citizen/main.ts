@@ -70,7 +70,8 @@ class CallPage {
     const r = await call<SessionStart>(this.cfg.api_base, "POST", "/sessions", { purpose: this.cfg.purpose });
     if (run !== this.run) return;
     if (r.status !== 201 || !r.body || !r.body.sessionPtr || !r.body.session_id) {
-      this.setStatus("start_error", this.t.citizenErrorStart, "", "error");
+      const phone = this.cfg.fallback_phone;
+      this.setStatus("start_error", this.t.citizenErrorStart, phone ? `${this.t.callWithout} ${phone}` : "", "error");
       $("again").hidden = false;
       return;
     }

@@ -40,6 +40,7 @@ function short(id: string): string {
 }
 
 let rendered = "";
+let instances = 0;
 
 function render(): void {
   const list = $("queue");
@@ -88,7 +89,7 @@ async function accept(c: SimContact): Promise<void> {
   await api("POST", `/dev/api/contacts/${encodeURIComponent(c.contact_id)}/accept`, {});
   current = { ...c, state: "connected" };
   // per-contact app: the workspace starts a fresh app instance for every contact
-  frame.src = "../agent/sim.html?instance=" + encodeURIComponent(short(c.contact_id));
+  frame.src = "../agent/sim.html?instance=" + String(++instances);
   await refresh();
 }
 

@@ -37,6 +37,8 @@ export interface CitizenConfig {
   purpose: string;
   /** how often the status is polled, in milliseconds */
   poll_ms: number;
+  /** the KCC's ordinary number, shown when starting fails ("" = not shown) */
+  fallback_phone: string;
 }
 
 function str(v: unknown, fallback = ""): string {
@@ -113,7 +115,14 @@ export function parseAgentConfig(raw: unknown): AgentConfig {
 export function parseCitizenConfig(raw: unknown): CitizenConfig {
   const o = (raw && typeof raw === "object" ? raw : {}) as Record<string, unknown>;
   const poll = typeof o.poll_ms === "number" && o.poll_ms >= 250 ? o.poll_ms : 1500;
-  return { api_base: apiBase(o.api_base), language: pickLang(o.language), purpose: str(o.purpose, "demo"), poll_ms: poll };
+  const phone = str(o.fallback_phone).replace(/[^+\d ]/g, "");
+  return {
+    api_base: apiBase(o.api_base),
+    language: pickLang(o.language),
+    purpose: str(o.purpose, "demo"),
+    poll_ms: poll,
+    fallback_phone: phone,
+  };
 }
 
 export async function loadConfig(url = "./config.json"): Promise<unknown> {

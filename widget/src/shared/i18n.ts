@@ -48,6 +48,7 @@ const nl = {
   statusClosed: "Wij zijn nu gesloten. Bel ons tijdens onze openingstijden.",
   tryAgain: "Opnieuw beginnen",
   citizenErrorStart: "Het starten is niet gelukt. Probeer het later opnieuw of bel ons zonder Yivi.",
+  callWithout: "Bellen zonder Yivi:",
   citizenErrorStatus: "De status kon even niet worden opgehaald. We proberen het opnieuw…",
   privacyNote: "Uw gegevens worden na het gesprek gewist, en uiterlijk na een uur.",
 };
@@ -99,6 +100,7 @@ const en: Texts = {
   statusClosed: "We are closed now. Please call during opening hours.",
   tryAgain: "Start again",
   citizenErrorStart: "Could not start. Try again later or call us without Yivi.",
+  callWithout: "Call without Yivi:",
   citizenErrorStatus: "Could not fetch the status for a moment. Retrying…",
   privacyNote: "Your details are wiped after the call, and at the latest after one hour.",
 };
