@@ -138,7 +138,7 @@ if not _log.handlers:
 
 
 def session_ref(session_pk: str) -> str:
-    """Short pseudonymous reference linking the steps of one session (a prefix of a hash of a hash)."""
+    """Short pseudonymous reference linking the steps of one session (a prefix of the SHA-256 of the session id)."""
     return session_pk.rsplit("#", 1)[-1][:16]
 
 
