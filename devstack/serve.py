@@ -20,6 +20,8 @@ Nothing here logs requests (paths can carry session ids) or personal data.
 from __future__ import annotations
 
 import argparse
+import base64
+import hashlib
 import json
 import mimetypes
 import secrets
@@ -29,7 +31,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 from devstack.loopback import LoopbackServer, QuietHandler
 
@@ -105,11 +107,14 @@ class WalletSession:
 
 @dataclass
 class DevState:
-    """What the simulated agent workspace and the demo wallet know; dev only, in memory."""
+    """What the simulated agent workspace, the demo wallet and the fake sign-in know; dev only, in memory."""
 
     lock: threading.Lock = field(default_factory=threading.Lock)
     contacts: dict[str, SimContact] = field(default_factory=dict)
     sessions: dict[str, WalletSession] = field(default_factory=dict)
+    oidc_codes: dict[str, tuple[str, str]] = field(default_factory=dict)  # code -> (challenge, redirect_uri)
+    oidc_tokens: set[str] = field(default_factory=set)
+    agent_requests: list[str] = field(default_factory=list)  # per agent-route request: "valid"/"invalid"/"none"
 
 
 class ServeApp:
@@ -169,6 +174,45 @@ class ServeApp:
         number, _, digits = tel.removeprefix("tel:").partition(",")
         return {"number": number, "digits": digits}
 
+    # -- fake OpenID provider for the panel's sign-in (dev only; the dispatcher adds claims anyway) ----
+    def oidc_authorize(self, query: dict[str, list[str]]) -> str | None:
+        one = {k: v[0] for k, v in query.items() if v}
+        redirect = one.get("redirect_uri", "")
+        if (
+            one.get("response_type") != "code"
+            or one.get("code_challenge_method") != "S256"
+            or not one.get("code_challenge")
+            or not redirect.startswith(self.url + "/agent/")
+        ):
+            return None
+        code = secrets.token_urlsafe(16)
+        with self.dev.lock:
+            self.dev.oidc_codes[code] = (one["code_challenge"], redirect)
+        return f"{redirect}?{urlencode({'code': code, 'state': one.get('state', '')})}"
+
+    def oidc_token(self, form: dict[str, list[str]]) -> dict[str, Any] | None:
+        one = {k: v[0] for k, v in form.items() if v}
+        with self.dev.lock:
+            issued = self.dev.oidc_codes.pop(one.get("code", ""), None)
+        if issued is None or one.get("grant_type") != "authorization_code" or one.get("redirect_uri") != issued[1]:
+            return None
+        digest = hashlib.sha256(one.get("code_verifier", "").encode()).digest()
+        if base64.urlsafe_b64encode(digest).rstrip(b"=").decode() != issued[0]:
+            return None
+        token = "dev-access-" + secrets.token_urlsafe(16)
+        with self.dev.lock:
+            self.dev.oidc_tokens.add(token)
+        return {"access_token": token, "token_type": "Bearer", "expires_in": 3600}
+
+    def note_agent_auth(self, header: str | None) -> None:
+        if not header:
+            seen = "none"
+        else:
+            with self.dev.lock:
+                seen = "valid" if header.removeprefix("Bearer ") in self.dev.oidc_tokens else "invalid"
+        with self.dev.lock:
+            self.dev.agent_requests.append(seen)
+
     def place_call(self, digits: str) -> str:
         call = self.stack.call(digits, caller=self.caller)
         with self.dev.lock:
@@ -218,6 +262,8 @@ class _Handler(QuietHandler):
         body = self.read_body()
         text = body.decode("utf-8", "replace") if body else None
         headers = {k: v for k, v in self.headers.items() if k.lower() != "host"}
+        if self._path().startswith("/agent/"):
+            self.app.note_agent_auth(self.headers.get("Authorization"))
         status, out_headers, payload = self.app.stack.dispatcher.dispatch(self.command, self.path, text, headers)
         if self.command == "POST" and self._path() == "/sessions" and status == 201:
             try:
@@ -256,6 +302,23 @@ class _Handler(QuietHandler):
         else:
             self.send(404, {"error": "not_found"}, headers=ok)
 
+    def _oidc(self) -> None:
+        if self.command == "GET" and self._path() == "/dev/oidc/authorize":
+            target = self.app.oidc_authorize(parse_qs(urlsplit(self.path).query))
+            if target is None:
+                self.send(400, {"error": "invalid_request"})
+            else:
+                self.send(302, b"", "text/plain", headers={"Location": target, "Cache-Control": "no-store"})
+        elif self.command == "POST" and self._path() == "/dev/oidc/token":
+            tokens = self.app.oidc_token(parse_qs(self.read_body().decode("utf-8", "replace")))
+            self.send(
+                400 if tokens is None else 200,
+                tokens or {"error": "invalid_grant"},
+                headers={"Cache-Control": "no-store"},
+            )
+        else:
+            self.send(404, {"error": "not_found"})
+
     def _static(self) -> None:
         path = self._path()
         if path in ("", "/"):
@@ -278,11 +341,16 @@ class _Handler(QuietHandler):
         headers = {**SECURITY_HEADERS, "Cache-Control": "no-store"}
         if file.suffix == ".html":
             headers["Content-Security-Policy"] = csp_for(parts[0], self.app.irma_origin, self.app.style_hashes)
+            if parts[0] in ("agent", "dev"):
+                # the sign-in popup (opened by the panel frame in the workspace) must keep its opener
+                headers.pop("Cross-Origin-Opener-Policy")
         self.send(200, file.read_bytes(), content_type, headers=headers)
 
     def do_GET(self) -> None:
         path = self._path()
-        if path.startswith("/dev/api/"):
+        if path.startswith("/dev/oidc/"):
+            self._oidc()
+        elif path.startswith("/dev/api/"):
             self._dev_api()
         elif path.startswith("/sessions/"):
             self._api()
@@ -293,7 +361,9 @@ class _Handler(QuietHandler):
 
     def do_POST(self) -> None:
         path = self._path()
-        if path.startswith("/dev/api/"):
+        if path.startswith("/dev/oidc/"):
+            self._oidc()
+        elif path.startswith("/dev/api/"):
             self._dev_api()
         elif path.startswith(API_PREFIXES):
             self._api()

@@ -289,3 +289,37 @@ def test_citizen_backend_error(web: Session) -> None:
     assert citizen.locator("#status-help").inner_text() == "Bellen zonder Yivi: +31 14 1234567"
     assert citizen.locator("#yivi-web-form").is_hidden()
     shot(citizen, "citizen-8-start-error")
+
+
+def test_agent_signs_in_before_any_data_is_fetched(web: Session, canary: Canary, served: ServeApp) -> None:
+    """auth.mode "oidc": code + PKCE in a popup (devstack.serve's fake provider), token in memory only."""
+    config = {
+        "api_base": "",
+        "purposes": {},
+        "auth": {
+            "mode": "oidc",
+            "authorize_url": served.url + "/dev/oidc/authorize",
+            "token_url": served.url + "/dev/oidc/token",
+            "client_id": "agent-widget",
+            "redirect_uri": served.url + "/agent/sim.html",
+            "scope": "openid",
+        },
+    }
+    web.context.route(
+        "**/agent/config.json", lambda r: r.fulfill(content_type="application/json", body=json.dumps(config))
+    )
+    before = len(served.dev.agent_requests)
+    verified_call_waiting(web)
+    ccp, panel = open_workspace(web)
+    accept_next(ccp)
+    panel_state(panel, "signin")
+    assert len(served.dev.agent_requests) == before, "no API call without a token"
+    shot(ccp.locator("#widget-frame"), "agent-9-sign-in")
+    with web.context.expect_page() as popup_info:
+        panel.locator("button.signin").click()
+    popup_info.value.wait_for_event("close")
+    panel_state(panel, "verified")
+    assert panel.locator(".attribute-value").first.inner_text() == canary.bsn
+    assert served.dev.agent_requests[before:] == ["valid"]
+    clear_contact(ccp, panel)
+    eventually(lambda: served.dev.agent_requests[before:] == ["valid", "valid"], "the clear request carries the token")

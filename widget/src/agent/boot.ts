@@ -1,8 +1,10 @@
 import { loadConfig, parseAgentConfig, AgentConfig } from "../shared/config";
-import { noToken, TokenProvider } from "../shared/api";
+import { AgentAuth, handleSignInCallback, noAuth, OidcAuth } from "./auth";
 import { AgentPanel } from "./panel";
 
+/** Starts the panel; resolves to null in the sign-in popup's callback page (no panel there). */
 export async function bootPanel(): Promise<{ panel: AgentPanel; config: AgentConfig }> {
+  if (handleSignInCallback()) return new Promise(() => undefined);
   const root = document.getElementById("panel");
   if (!root) throw new Error("no #panel element");
   let config: AgentConfig;
@@ -12,14 +14,7 @@ export async function bootPanel(): Promise<{ panel: AgentPanel; config: AgentCon
     config = parseAgentConfig({});
     root.dataset.configError = "true";
   }
-  // Agent authentication: with auth.mode "bearer" the deployment provides the token provider
-  // (see docs/widget.md); tokens stay in memory only.
-  const token: TokenProvider = config.auth.mode === "bearer" ? bearerFromHost() : noToken;
+  const auth: AgentAuth = config.auth.mode === "oidc" ? new OidcAuth(config.auth) : noAuth;
   document.documentElement.lang = config.language;
-  return { panel: new AgentPanel(root, config, token), config };
-}
-
-/** Placeholder hook for a deployment's sign-in (e.g. Cognito PKCE); returns no token until wired. */
-function bearerFromHost(): TokenProvider {
-  return async () => null;
+  return { panel: new AgentPanel(root, config, auth), config };
 }

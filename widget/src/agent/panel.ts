@@ -3,7 +3,8 @@
 // contact, never longer than the record's expires_at, and wipes the DOM and its references on clear.
 // It never writes to any browser storage, the URL or the console.
 import { AgentConfig, LinkTemplate } from "../shared/config";
-import { call, Disclosure, DisclosedAttribute, TokenProvider } from "../shared/api";
+import { call, Disclosure, DisclosedAttribute } from "../shared/api";
+import type { AgentAuth } from "./auth";
 import { Lang, TEXTS, Texts } from "../shared/i18n";
 
 /** The three contact attributes the contact flow sets (DESIGN.md). */
@@ -21,6 +22,7 @@ type View =
   | { kind: "idle" }
   | { kind: "cleared" }
   | { kind: "loading" }
+  | { kind: "signin" }
   | { kind: "verified"; data: Disclosure }
   | { kind: "not_verified"; purpose: string }
   | { kind: "expired"; purpose: string }
@@ -47,7 +49,7 @@ export class AgentPanel {
   constructor(
     private readonly root: HTMLElement,
     private readonly config: AgentConfig,
-    private readonly token: TokenProvider,
+    private readonly auth: AgentAuth,
     private readonly now: () => number = () => Date.now() / 1000,
   ) {
     this.lang = config.language;
@@ -109,7 +111,7 @@ export class AgentPanel {
     if (cur && cur.secret) {
       // keepalive: the request survives the frame being torn down right after onCleared
       await call<null>(this.config.api_base, "POST", "/agent/clear", { secret: cur.secret }, {
-        token: this.token,
+        token: () => this.auth.token(),
         keepalive: true,
       });
     }
@@ -129,15 +131,25 @@ export class AgentPanel {
     const cur = this.current;
     if (!cur || !cur.secret) return;
     const generation = cur.generation;
+    const token = await this.auth.token();
+    if (this.auth.required && !token) {
+      this.setView({ kind: "signin" });
+      return;
+    }
     this.setView({ kind: "loading" });
     const r = await call<Disclosure>(
       this.config.api_base,
       "POST",
       "/agent/disclosure",
       { secret: cur.secret, contact_id: cur.contactId },
-      { token: this.token },
+      { token: async () => token },
     );
     if (!this.current || this.current.generation !== generation) return; // cleared or replaced meanwhile
+    if (r.status === 401 && this.auth.required) {
+      this.auth.forget();
+      this.setView({ kind: "signin" });
+      return;
+    }
     const purpose = cur.purpose;
     if (r.status === 200 && r.body && Array.isArray(r.body.attributes)) {
       const data = r.body;
@@ -183,6 +195,8 @@ export class AgentPanel {
         return t.cleared;
       case "loading":
         return t.loading;
+      case "signin":
+        return t.signInNeeded;
       case "verified":
         return t.verified;
       case "not_verified":
@@ -228,6 +242,17 @@ export class AgentPanel {
         banner("loading", "dots", t.loading, null);
         this.body.setAttribute("aria-busy", "true");
         break;
+      case "signin": {
+        banner("idle", "dash", t.signInNeeded, t.signInHelp);
+        const b = el("button", "signin") as HTMLButtonElement;
+        b.type = "button";
+        b.textContent = t.signIn;
+        b.addEventListener("click", () => {
+          void this.auth.signIn().then((ok) => (ok ? this.retry() : undefined));
+        });
+        nodes.push(b);
+        break;
+      }
       case "verified":
         banner("verified", "check", t.verified, t.verifiedHelp);
         nodes.push(this.purposeLine(t, v.data.purpose));

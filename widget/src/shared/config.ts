@@ -27,8 +27,10 @@ export interface AgentConfig {
   links: LinkTemplate[];
   /** labels for purpose ids; the API returns the neutral purpose id */
   purposes: Record<string, Record<Lang, string>>;
-  /** agent authentication for the API: "none" (local only) or "bearer" (token from a provider) */
-  auth: { mode: "none" | "bearer" };
+  /** agent authentication for the API: "none" (local only) or "oidc" (code + PKCE sign-in popup) */
+  auth:
+    | { mode: "none" }
+    | { mode: "oidc"; authorize_url: string; token_url: string; client_id: string; redirect_uri: string; scope: string };
 }
 
 export interface CitizenConfig {
@@ -60,6 +62,14 @@ export function apiBase(v: unknown): string {
     throw new Error("api_base must be an https URL");
   }
   return s;
+}
+
+function httpsUrl(v: unknown): string {
+  const s = str(v);
+  const u = new URL(s, window.location.href);
+  const local = u.hostname === "127.0.0.1" || u.hostname === "localhost";
+  if (u.protocol !== "https:" && !(local && u.protocol === "http:")) throw new Error("auth URLs must be https");
+  return u.toString();
 }
 
 /** Returns null when the template is unsafe (so it is never rendered), the template otherwise. */
@@ -108,7 +118,17 @@ export function parseAgentConfig(raw: unknown): AgentConfig {
     language: pickLang(o.language),
     links,
     purposes,
-    auth: { mode: auth.mode === "bearer" ? "bearer" : "none" },
+    auth:
+      auth.mode === "oidc"
+        ? {
+            mode: "oidc",
+            authorize_url: httpsUrl(auth.authorize_url),
+            token_url: httpsUrl(auth.token_url),
+            client_id: str(auth.client_id),
+            redirect_uri: httpsUrl(auth.redirect_uri),
+            scope: str(auth.scope, "openid"),
+          }
+        : { mode: "none" },
   };
 }
 
