@@ -12,7 +12,7 @@ import json
 from typing import Any
 
 from idbellen import audit, clock, codes, crypto
-from idbellen.errors import BadRequest, ConfigError, IntegrityError, NotFound, SessionUnknown, Unavailable
+from idbellen.errors import BadRequest, ConfigError, IntegrityError, IrmaError, NotFound, SessionUnknown, Unavailable
 from idbellen.irma import disclosure_request, evaluate, mobile_numbers, verify_result_jwt
 from idbellen.observability import count, count_by, logger, redactor
 from idbellen.store import DTMF, SESSION, ConditionFailed, put_op, update_op
@@ -57,7 +57,11 @@ def start(svc: Services, purpose_id: object) -> dict[str, Any]:
             f"{settings.public_api_url}/irma/callback/{session_id}",
             settings.irma_session_timeout,
         )
-        started = svc.irma.start(request)
+        try:
+            started = svc.irma.start(request)
+        except IrmaError:
+            count("IrmaErrors")
+            raise
         now = clock.now()
         expires_at = now + settings.ttl_seconds
         try:
@@ -193,6 +197,9 @@ def _pull(svc: Services, pk: str, item: dict[str, Any], trigger: str) -> str:
     redactor.register(token)
     try:
         result = svc.irma.result(token)
+    except IrmaError:
+        count("IrmaErrors")
+        raise
     except SessionUnknown:
         # The IRMA server forgot the session (results live ~5 minutes): nothing can be accepted any more.
         result = {"status": "TIMEOUT", "_reason": "result_expired"}

@@ -215,3 +215,20 @@ def test_breakdown_dimensions_are_a_closed_vocabulary() -> None:
     assert "999990019" not in buffer.getvalue() and "0612345678" not in buffer.getvalue()
     with pytest.raises(ValueError, match="not allowed"):
         count_by("AgentReads", contact_id="abc")
+
+
+def test_irma_failures_are_counted(stack: DevStack, capsys: pytest.CaptureFixture[str]) -> None:
+    """An IRMA server fault on start and on a pull (browser, and the phone side's pull) counts IrmaErrors."""
+    run = Run()
+    stack.irma.fault = "500"
+    assert stack.api("POST", "/sessions", {"purpose": "demo"})[0] == 503
+    stack.irma.fault = None
+    stack.irma.send_callbacks = False
+    body = start(stack, run)
+    digits = disclose(stack, run, body)
+    stack.irma.fault = "500"
+    assert stack.api("POST", f"/sessions/{body['session_id']}/complete")[0] == 503
+    assert call(stack, run, digits).attributes["verified"] == "false"
+    metrics = _clean(capsys.readouterr().out, run, stack)
+    assert total(metrics, "IrmaErrors") == 3
+    assert total(metrics, "DependencyErrors") == 2  # the two HTTP requests answered 503
