@@ -366,3 +366,16 @@ def _arn() -> str:
     from devstack.stack import INSTANCE_ARN
 
     return INSTANCE_ARN
+
+
+def test_an_oversized_contact_id_is_dropped_before_dynamodb_not_retried_forever(stack: DevStack) -> None:
+    """Real DynamoDB refuses keys over 2048 bytes (moto does not): emulate that refusal. An event that
+    fails on every delivery would cycle through EventBridge's retries into the DLQ."""
+    for contact_id in ("c" * 3000, "a" * 200):
+        event = {
+            "detail-type": "Amazon Connect Contact Event",
+            "detail": {"eventType": "COMPLETED", "contactId": contact_id, "instanceArn": _arn()},
+        }
+        with aws_fault("dynamodb", "GetItem", "ValidationException", message=MESSAGE) as fault:
+            assert stack.invoke("cleanup", event) == {"result": "OK", "deleted": "0"}
+        assert fault.hits == 0

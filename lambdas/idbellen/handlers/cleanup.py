@@ -22,8 +22,8 @@ def _contact_event(event: dict[str, Any]) -> int:
     event_type, contact_id, initial_id, method = cleanup.event_ids(detail)
     expected = services().settings.connect_instance_arn
     instance = next((v for k, v in detail.items() if str(k).lower() == "instancearn"), None)
-    if not contact_id or (expected and instance != expected):
-        return 0
+    if not contact_id or len(contact_id) > 128 or len(initial_id) > 128 or (expected and instance != expected):
+        return 0  # Connect's ids are UUIDs; an oversized key would fail at DynamoDB on every retry
     if event_type == "COMPLETED":
         return cleanup.contact_completed(services(), contact_id, initial_id)
     if event_type == "INITIATED" and method in cleanup.TRANSFER_METHODS:
