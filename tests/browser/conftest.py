@@ -32,7 +32,7 @@ CHROMIUM_ARGS = [
 ]
 SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
 AXE = ROOT / "widget" / "node_modules" / "axe-core" / "axe.min.js"
-WAIT_MS = 20_000  # an upper bound for things to appear, never an assertion about speed
+WAIT_MS = 45_000  # an upper bound for things to appear, never an assertion about speed
 
 
 @pytest.fixture(scope="package")  # closed before other test packages start their own DevStack

@@ -323,3 +323,15 @@ def test_agent_signs_in_before_any_data_is_fetched(web: Session, canary: Canary,
     assert served.dev.agent_requests[before:] == ["valid"]
     clear_contact(ccp, panel)
     eventually(lambda: served.dev.agent_requests[before:] == ["valid", "valid"], "the clear request carries the token")
+
+
+def test_citizen_page_pulls_the_result_when_the_irma_callback_is_lost(web: Session, served: ServeApp) -> None:
+    """yivi-frontend sees DONE at the IRMA server; the page's POST /sessions/{id}/complete pulls the result."""
+    served.stack.irma.send_callbacks = False
+    try:
+        citizen = start_citizen(web)
+        wallet_answer(web)
+        citizen_status(citizen, "DISCLOSED")
+        assert citizen.locator(".dial-number").inner_text() == PHONE_NUMBER
+    finally:
+        served.stack.irma.send_callbacks = True

@@ -243,7 +243,7 @@ export class AgentPanel {
         this.body.setAttribute("aria-busy", "true");
         break;
       case "signin": {
-        banner("idle", "dash", t.signInNeeded, t.signInHelp);
+        banner("idle", "lock", t.signInNeeded, t.signInHelp);
         const b = el("button", "signin") as HTMLButtonElement;
         b.type = "button";
         b.textContent = t.signIn;
@@ -361,7 +361,7 @@ export class AgentPanel {
   }
 }
 
-type Icon = "dash" | "dots" | "check" | "bang" | "clock" | "cross";
+type Icon = "dash" | "dots" | "check" | "bang" | "clock" | "cross" | "lock";
 
 const ICON_PATHS: Record<Icon, string> = {
   dash: "M6 12h12",
@@ -370,6 +370,7 @@ const ICON_PATHS: Record<Icon, string> = {
   bang: "M12 5v9M12 18.5v.5",
   clock: "M12 3a9 9 0 1 0 0 18a9 9 0 1 0 0-18M12 7v5l3.5 2.5",
   cross: "M6 6l12 12M18 6L6 18",
+  lock: "M6 11h12v9H6zM8.5 11V8a3.5 3.5 0 0 1 7 0v3",
 };
 
 /** Icons as inline SVG built with DOM calls: no font glyph gaps, nothing inline for the CSP. */
