@@ -88,15 +88,30 @@ def peak_rss_mb() -> float:
 def rss(name: str, events_file: str) -> dict[str, object]:
     with open(events_file) as fh:
         events = json.load(fh)
+    t, c = time.perf_counter(), time.process_time()
     module = importlib.import_module(HANDLERS[name])
+    import_cpu, import_wall = time.process_time() - c, time.perf_counter() - t
     after_import = peak_rss_mb()
     outcomes: dict[str, int] = {}
+    first: tuple[float, float] | None = None
     for event in events:
+        t1, c1 = time.perf_counter(), time.process_time()
         result = module.handler(event, Context(f"idbellen-{name}"))
+        if first is None:  # the cold invocation: clients, settings, the hash key from SSM
+            first = (time.perf_counter() - t1, time.process_time() - c1)
         key = str(result.get("result") or result.get("statusCode")) if isinstance(result, dict) else "?"
         outcomes[key] = outcomes.get(key, 0) + 1
     peak = peak_rss_mb()
-    return {"rss_mb": peak, "rss_after_import_mb": after_import, "invocations": len(events), "outcomes": outcomes}
+    return {
+        "rss_mb": peak,
+        "rss_after_import_mb": after_import,
+        "invocations": len(events),
+        "outcomes": outcomes,
+        "import_cpu_ms": import_cpu * 1000,
+        "first_invocation_ms": (first[0] if first else 0.0) * 1000,
+        "first_invocation_cpu_ms": (first[1] if first else 0.0) * 1000,
+        "import_ms": import_wall * 1000,
+    }
 
 
 def main(argv: list[str]) -> None:

@@ -101,4 +101,4 @@ def test_lite_logger_never_logs_the_event_and_scrubs_values(monkeypatch: pytest.
     assert lines[0]["location"].startswith("handler:")
     assert not logging.getLogger("idbellen.dtmf.test").propagate
     for name in ("botocore", "boto3", "urllib3", "requests"):
-        assert logging.getLogger(name).level == logging.WARNING
+        assert logging.getLogger(name).level >= logging.WARNING  # pinned by idbellen.redaction
