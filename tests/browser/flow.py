@@ -72,9 +72,9 @@ def clear_contact(ccp: Page, panel: FrameLocator) -> None:
     ccp.locator("body[data-current-contact='']").wait_for()
 
 
-def verified_call_waiting(web: Session) -> tuple[Page, Page]:
+def verified_call_waiting(web: Session, purpose: str | None = None) -> tuple[Page, Page]:
     """Citizen starts, the demo wallet discloses and dials: the call waits in the queue."""
-    citizen = start_citizen(web)
+    citizen = start_citizen(web, purpose)
     wallet = wallet_answer(web)
     citizen_status(citizen, "DISCLOSED")
     wallet_dial(wallet)

@@ -335,3 +335,32 @@ def test_citizen_page_pulls_the_result_when_the_irma_callback_is_lost(web: Sessi
         assert citizen.locator(".dial-number").inner_text() == PHONE_NUMBER
     finally:
         served.stack.irma.send_callbacks = True
+
+
+def test_agent_sees_whether_the_caller_uses_the_proven_mobile_number(
+    web: Session, canary: Canary, served: ServeApp
+) -> None:
+    """Purpose `belastingen` discloses the mobile number; the API says whether the caller's number matches."""
+    ccp, panel = open_workspace(web)
+    verified_call_waiting(web, purpose="belastingen")
+    accept_next(ccp)
+    panel_state(panel, "verified")
+    assert panel.locator(".attribute").count() == 3
+    assert panel.locator(".purpose dd").inner_text() == "Gemeentelijke belastingen"
+    assert panel.locator(".caller-match").inner_text() == "De beller belt vanaf het aangetoonde mobiele nummer."
+    assert panel.locator(".caller-mismatch").count() == 0
+    shot(ccp.locator("#widget-frame"), "agent-10-caller-match")
+    clear_contact(ccp, panel)
+
+    original = served.caller
+    served.caller = "+31687654321"  # someone else's phone: the phished-QR risk of DESIGN.md
+    try:
+        verified_call_waiting(web, purpose="belastingen")
+        accept_next(ccp)
+        panel_state(panel, "verified")
+        assert panel.locator(".caller-mismatch").inner_text().startswith("Let op: de beller belt niet vanaf")
+        assert panel.locator(".caller-match").count() == 0
+        shot(ccp.locator("#widget-frame"), "agent-11-caller-mismatch")
+        clear_contact(ccp, panel)
+    finally:
+        served.caller = original

@@ -255,8 +255,10 @@ export class AgentPanel {
       }
       case "verified":
         banner("verified", "check", t.verified, t.verifiedHelp);
-        nodes.push(this.purposeLine(t, v.data.purpose));
+        if (v.data.caller_match === "false") nodes.push(para(t.callerMismatch, "caller-mismatch"));
+        nodes.push(this.purposeLine(t, v.data.purpose, v.data.purpose_label));
         nodes.push(this.attributeList(t, v.data.attributes));
+        if (v.data.caller_match === "true") nodes.push(para(t.callerMatch, "caller-match"));
         nodes.push(this.times(t, v.data));
         break;
       case "not_verified":
@@ -286,13 +288,14 @@ export class AgentPanel {
     this.body.replaceChildren(...nodes);
   }
 
-  private purposeLine(t: Texts, purpose: string): HTMLElement {
+  private purposeLine(t: Texts, purpose: string, fromApi?: Disclosure["purpose_label"]): HTMLElement {
     const dl = el("dl", "purpose");
     const dt = el("dt");
     dt.textContent = t.purpose;
     const dd = el("dd");
     const labels = this.config.purposes[purpose];
-    dd.textContent = labels ? labels[this.lang] || labels.nl : purpose;
+    dd.textContent =
+      (fromApi && (fromApi[this.lang] || fromApi.nl)) || (labels ? labels[this.lang] || labels.nl : purpose);
     dl.append(dt, dd);
     return dl;
   }

@@ -54,6 +54,10 @@ export interface DisclosedAttribute {
 
 export interface Disclosure {
   purpose: string;
+  /** the purpose's labels, when the API sends them */
+  purpose_label?: { nl?: string; en?: string } | null;
+  /** does the calling number match a disclosed mobile number: "true" | "false" | "unknown" */
+  caller_match?: string;
   attributes: DisclosedAttribute[];
   disclosed_at: number;
   expires_at: number;

@@ -25,6 +25,9 @@ const nl = {
   signInHelp: "Meld u aan om de gegevens van de beller te zien.",
   signIn: "Aanmelden",
   purpose: "Onderwerp",
+  callerMatch: "De beller belt vanaf het aangetoonde mobiele nummer.",
+  callerMismatch:
+    "Let op: de beller belt niet vanaf het aangetoonde mobiele nummer. Stel een extra controlevraag voordat u gegevens deelt.",
   attributes: "Aangetoonde gegevens",
   disclosedAt: "Aangetoond om",
   expiresAt: "Beschikbaar tot",
@@ -81,6 +84,9 @@ const en: Texts = {
   signInHelp: "Sign in to see the caller's details.",
   signIn: "Sign in",
   purpose: "Topic",
+  callerMatch: "The caller is calling from the proven mobile number.",
+  callerMismatch:
+    "Note: the caller is not calling from the proven mobile number. Ask an extra security question before sharing details.",
   attributes: "Proven details",
   disclosedAt: "Proven at",
   expiresAt: "Available until",
