@@ -97,7 +97,7 @@ def test_debug_switches_really_applied(run: Run) -> None:
 def test_library_loggers_stay_pinned_even_at_debug(run: Run) -> None:
     levels = run.report["logger_levels"]
     for name in ("botocore", "boto3", "urllib3", "requests", "aws_lambda_powertools"):
-        assert levels[name] == "WARNING", name
+        assert levels[name] in ("WARNING", "ERROR", "CRITICAL"), (name, levels[name])
     noisy = {r["logger"] for r in run.records if r["level"] == "DEBUG"}
     assert not {n for n in noisy if n.split(".")[0] in ("botocore", "boto3", "urllib3", "aws_lambda_powertools")}
 
