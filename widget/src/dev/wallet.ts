@@ -66,7 +66,7 @@ async function disclose(ref: string, decline: boolean): Promise<void> {
     ($("dial") as HTMLButtonElement).hidden = true;
   } else {
     pendingDial = r.digits;
-    out.textContent = `Gedeeld. De app belt nu ${r.number ?? ""} met de code erachter.`;
+    out.textContent = `Gedeeld. De echte app belt nu ${r.number ?? ""} met de code erachter; klik op "Bellen (gesimuleerd)" om dat na te spelen.`;
     ($("dial") as HTMLButtonElement).hidden = false;
   }
   await refresh();
