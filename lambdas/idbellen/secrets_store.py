@@ -1,38 +1,36 @@
 """SSM SecureString reads (IRMA requestor credential, hash key), cached per process with a max age.
 
 The cache keeps warm invocations free of SSM calls; the max age lets a rotated credential take
-effect within minutes without a redeploy.
+effect within minutes without a redeploy. A plain `GetParameter` and a dict, not Powertools'
+parameters utility: the DTMF function reads the hash key on its first invocation, and that import
+would add to the first caller's silence for nothing.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-from typing import Any
+import time
 
 from idbellen import aws, runtime
 from idbellen.errors import ConfigError, Unavailable
 
 MAX_AGE_SECONDS = 300
-_provider: Any = None
-
-
-def _ssm() -> Any:
-    global _provider
-    if _provider is None:
-        from aws_lambda_powertools.utilities.parameters import SSMProvider
-
-        _provider = SSMProvider(boto3_client=aws.client("ssm"))
-    return _provider
+_cache: dict[str, tuple[float, str]] = {}
 
 
 def secure_string(name: str) -> str:
+    now = time.monotonic()
+    cached = _cache.get(name)
+    if cached is not None and now - cached[0] < MAX_AGE_SECONDS:
+        return cached[1]
     try:
-        value = _ssm().get(name, decrypt=True, max_age=MAX_AGE_SECONDS)
+        value = aws.client("ssm").get_parameter(Name=name, WithDecryption=True)["Parameter"]["Value"]
     except Exception:  # any SSM/KMS failure ends the same way; the original text is not carried along
         raise Unavailable("parameter store unavailable") from None
     if not isinstance(value, str) or not value:
         raise ConfigError("a required SecureString parameter is empty")
+    _cache[name] = (now, value)
     return value
 
 
@@ -49,5 +47,4 @@ def hash_key(name: str) -> bytes:
 
 @runtime.on_reset
 def _reset() -> None:
-    global _provider
-    _provider = None
+    _cache.clear()
