@@ -8,7 +8,6 @@ body, an exception text, a table attribute — that would carry real data carrie
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -58,15 +57,30 @@ class Canaries:
         return find_in(text, self.values)
 
 
+def _is_number(value: str) -> bool:
+    return value.isdigit() or (value.startswith("+") and value[1:].isdigit())
+
+
 def find_in(text: str, values: Iterable[str]) -> list[str]:
+    """Plain substring search per canary (fast C search, case-insensitive); digit canaries count only
+    as whole digit runs, so a code never "matches" inside a longer number such as a timestamp."""
     lowered = text.lower()
     hits = []
-    for value in values:
-        if value.isdigit() or (value.startswith("+") and value[1:].isdigit()):
-            if re.search(rf"(?<![0-9]){re.escape(value)}(?![0-9])", text):
-                hits.append(value)
-        elif value.lower() in lowered:
+    for value in set(values):
+        needle = value.lower()
+        at = lowered.find(needle)
+        if at < 0:
+            continue
+        if not _is_number(value):
             hits.append(value)
+            continue
+        while at >= 0:
+            before = lowered[at - 1] if at > 0 else ""
+            after = lowered[at + len(needle)] if at + len(needle) < len(lowered) else ""
+            if not before.isdigit() and not after.isdigit():
+                hits.append(value)
+                break
+            at = lowered.find(needle, at + 1)
     return sorted(hits)
 
 

@@ -537,7 +537,7 @@ def main() -> int:
             m.startswith(("aws_xray_sdk", "aws_lambda_powertools.tracing")) for m in sys.modules
         )
         REPORT["logger_levels"] = {
-            name: logging.getLevelName(logging.getLogger(name).getEffectiveLevel())
+            name: logging.getLogger(name).getEffectiveLevel()
             for name in ("botocore", "boto3", "urllib3", "requests", "aws_lambda_powertools", "idbellen", "")
         }
     REPORT["values"] = {kind: sorted(items) for kind, items in VALUES.items()}

@@ -10,6 +10,7 @@ HTTP error bodies, DTMF/cleanup answers and exception texts.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 import subprocess
@@ -88,7 +89,7 @@ def test_every_flow_ran_to_its_expected_outcome(run: Run) -> None:
 
 
 def test_debug_switches_really_applied(run: Run) -> None:
-    assert run.report["logger_levels"][""] == "DEBUG"
+    assert run.report["logger_levels"][""] == logging.DEBUG
     assert "POWERTOOLS_DEBUG environment variable is enabled" in run.stderr
     assert "POWERTOOLS_DEV environment variable is enabled" in run.stderr
     assert "DEBUG" in {r["level"] for r in run.records}
@@ -97,20 +98,22 @@ def test_debug_switches_really_applied(run: Run) -> None:
 def test_library_loggers_stay_pinned_even_at_debug(run: Run) -> None:
     levels = run.report["logger_levels"]
     for name in ("botocore", "boto3", "urllib3", "requests", "aws_lambda_powertools"):
-        assert levels[name] in ("WARNING", "ERROR", "CRITICAL"), (name, levels[name])
+        assert levels[name] >= logging.WARNING, (name, levels[name])
     noisy = {r["logger"] for r in run.records if r["level"] == "DEBUG"}
     assert not {n for n in noisy if n.split(".")[0] in ("botocore", "boto3", "urllib3", "aws_lambda_powertools")}
 
 
 def test_no_canary_in_any_log_record(run: Run) -> None:
-    leaks = [(r["logger"], hits) for r in run.records if (hits := run.canaries.find(json.dumps(r, ensure_ascii=False)))]
-    leaks += [(r["logger"], hits) for r in run.records if (hits := run.canaries.find(json.dumps(r, ensure_ascii=True)))]
-    assert leaks == []
+    texts = [json.dumps(r, ensure_ascii=False) + "\n" + json.dumps(r) for r in run.records]
+    if run.canaries.find("\n".join(texts)):  # one pass over everything, then name the records
+        leaks = [(r["logger"], hits) for r, t in zip(run.records, texts, strict=True) if (hits := run.canaries.find(t))]
+        raise AssertionError(leaks)
 
 
 def test_no_canary_on_stdout_or_stderr(run: Run) -> None:
-    leaks = [(channel, hits, line[:200]) for channel, line in run.lines() if (hits := run.canaries.find(line))]
-    assert leaks == []
+    if run.canaries.find(run.stdout + "\n" + run.stderr):
+        leaks = [(channel, hits, line[:200]) for channel, line in run.lines() if (hits := run.canaries.find(line))]
+        raise AssertionError(leaks)
 
 
 def test_metrics_are_fixed_names_and_numbers_only(run: Run) -> None:
