@@ -8,6 +8,7 @@ body, an exception text, a table attribute — that would carry real data carrie
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -53,8 +54,16 @@ class Canaries:
                 self.values.add(escaped)
 
     def find(self, text: str) -> list[str]:
-        """The canaries that occur in `text`; digit canaries only as whole digit runs."""
-        return find_in(text, self.values)
+        """The canaries that occur in `text`; digit canaries only as whole digit runs, also when the
+        digits are grouped with spaces, dots, dashes or slashes ("1234-5678", "06 87 65 43 21")."""
+        hits = find_in(text, self.values)
+        grouped = _GROUPING.sub("", text)
+        if grouped != text:
+            hits = sorted(set(hits) | set(find_in(grouped, [v for v in self.values if _is_number(v)])))
+        return hits
+
+
+_GROUPING = re.compile(r"(?<=[0-9])[ .\-/](?=[0-9])")
 
 
 def _is_number(value: str) -> bool:
