@@ -11,7 +11,7 @@ import contextlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeGuard
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -211,7 +211,7 @@ def verify_result_jwt(token: str, public_key_pem: str) -> dict[str, Any]:
     return dict(claims)
 
 
-def _number(value: object) -> bool:
+def _number(value: object) -> TypeGuard[float]:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
