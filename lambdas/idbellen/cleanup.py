@@ -28,8 +28,22 @@ def delete_session(svc: Services, session_pk: str, reason: str, extra_keys: list
     # point (the contact or secret it came in with) last, so the trigger's retry still finds the session.
     members = sorted((k for k in members if k not in entry), key=lambda k: not k.startswith(SECRET))
     deleted = store.delete_keys([*members, session_pk, *entry])
-    if session is not None and session.get("contact_pk"):
-        blank_contact_secret(svc, str(session["contact_pk"]).removeprefix(CONTACT))
+    contact_keys = [str(session["contact_pk"])] if session is not None and session.get("contact_pk") else []
+    if session is None and deleted:
+        # An earlier attempt was interrupted after it had deleted the session item; this one finished
+        # the job (its own entry point was left for last). Blank the contact it came in with, too.
+        contact_keys = [k for k in entry if k.startswith(CONTACT)]
+    for key in contact_keys:
+        blank_contact_secret(svc, key.removeprefix(CONTACT))
+    if session is None and deleted:
+        # ... and the interrupted attempt wrote no processing record (it raised first): this one does,
+        # so every deletion is logged exactly once. Purpose and age went with the session item.
+        audit.record(
+            "deleted", svc.settings.tenant, session_pk, reason=reason, items_deleted=deleted, outcome="finished"
+        )
+        count("SessionsDeleted")
+        count(f"SessionsDeleted{reason.title().replace('_', '')}")
+        count_by("SessionsDeleted", reason=reason)
     if session is not None:
         age = clock.now() - int(session.get("created_at", clock.now()))
         audit.record(

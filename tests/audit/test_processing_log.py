@@ -57,7 +57,10 @@ def _check_shape(records: list[dict[str, Any]], run: Run, text: str) -> None:
     assert records, "no processing records: the test would be vacuous"
     for record in records:
         assert set(record) <= ALLOWED, set(record) - ALLOWED
-        assert STEP_FIELDS[record["step"]] <= set(record), (record["step"], STEP_FIELDS[record["step"]] - set(record))
+        required = STEP_FIELDS[record["step"]]
+        if record.get("outcome") == "finished":  # a retry finishing an interrupted deletion
+            required = {"reason", "items_deleted"}
+        assert required <= set(record), (record["step"], required - set(record))
         assert record["schema"] == audit.SCHEMA
         assert UUID.match(record["id"]) and UUID.match(record["verwerking_id"])
         assert re.fullmatch(r"[0-9a-f]{16}", record["session_ref"])
@@ -304,3 +307,31 @@ def test_record_refuses_unknown_fields_and_blanks_misshapen_values() -> None:
     assert entry["attribute_types"] == [BSN_ATTR, "[invalid]"]
     assert entry["age_seconds"] == "[invalid]"
     assert "999990019" not in str(entry) and "12345678" not in str(entry)
+
+
+@pytest.mark.parametrize("after", [0, 1, 2, 3])
+def test_an_interrupted_deletion_is_logged_once_by_the_retry_that_finishes_it(
+    stack: DevStack, capsys: pytest.CaptureFixture[str], after: int
+) -> None:
+    """A DynamoDB fault after `after` deletes (secret, code, session item, contact pointer) fails the
+    contact event; EventBridge's retry finishes the deletion. Exactly one `deleted` record either way —
+    also when the first attempt had already removed the session item — and the Connect secret is
+    blanked."""
+    from tests.faults.inject import aws_fault
+
+    run = Run()
+    result = call(stack, run, disclose(stack, run, start(stack, run)))
+    fault = aws_fault("dynamodb", "DeleteItem", "InternalServerError", status=500, after=after)
+    with fault, pytest.raises(RuntimeError):
+        stack.contact_event(result.contact_id, "COMPLETED")
+    assert stack.contact_event(result.contact_id, "COMPLETED")["result"] == "OK"
+    stack.contact_event(result.contact_id, "COMPLETED")  # and once more: nothing left, nothing logged
+    records = processing_records(capsys.readouterr().out)
+    deleted = [r for r in records if r["step"] == "deleted"]
+    assert len(deleted) == 1, deleted
+    assert deleted[0]["reason"] == "completed"
+    # the session item went in the first attempt when 3 deletes got through: the retry logs "finished"
+    assert deleted[0].get("outcome") == ("finished" if after == 3 else None)
+    assert [i for i in stack.table_items() if i.get("kind") != "rate"] == []
+    assert stack.connect.attributes[result.initial_contact_id]["session_secret"] == ""
+    _check_shape(records, run, "\n".join(map(str, records)))
