@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import base64
-import contextlib
 import hashlib
 import json
 import mimetypes
@@ -29,7 +28,6 @@ import secrets
 import signal
 import threading
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -51,28 +49,6 @@ DEMO_CREDENTIALS = {
 DEMO_CALLER = "+31612345678"
 WALLET_SESSION_SECONDS = 300
 ACTIONS = ("accept", "complete")
-
-
-@contextlib.contextmanager
-def moto_dynamodb_serialized() -> Iterator[None]:
-    """moto's DynamoDB is not thread-safe (a transaction deep-copies tables while other request threads
-    insert: an intermittent 500). A browser sends requests in parallel (status polling, clear, the IRMA
-    callback), so `make serve` and the browser tests handle moto's DynamoDB requests one at a time, as
-    bench/run.py does. Dev only: a real table needs no such thing."""
-    from moto.dynamodb.responses import DynamoHandler
-
-    lock = threading.Lock()
-    original = DynamoHandler.call_action
-
-    def call_action(self: Any) -> Any:
-        with lock:
-            return original(self)
-
-    DynamoHandler.call_action = call_action  # type: ignore[method-assign]
-    try:
-        yield
-    finally:
-        DynamoHandler.call_action = original  # type: ignore[method-assign]
 
 
 def csp_for(page: str, irma_origin: str, style_hashes: list[str]) -> str:
@@ -404,7 +380,7 @@ def main(argv: list[str] | None = None) -> None:
 
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    with moto_dynamodb_serialized(), DevStack() as stack:
+    with DevStack() as stack:
         app = ServeApp(stack, port=args.port).start()
         try:
             print(f"idbellen is running on {app.url}  (127.0.0.1 only; Ctrl-C stops it)")

@@ -10,6 +10,7 @@ stand-in and the HTTP API adapter, with the environment set so the real handlers
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -28,6 +29,7 @@ from devstack.connect_standin import ConnectStandIn
 from devstack.irma_server import DemoIrmaServer
 from devstack.lambda_context import LambdaContext
 from devstack.lambda_standin import LambdaStandIn
+from devstack.moto_atomic import atomic_dynamodb_requests
 from devstack.provision import provision
 from devstack.wallet import DemoWallet
 
@@ -92,6 +94,7 @@ class DevStack:
         self.contacts: dict[str, str] = {}  # contact id -> initial contact id
         self._saved_env: dict[str, str | None] = {}
         self._started: list[Any] = []
+        self._exit_stack = contextlib.ExitStack()
 
     # -- lifecycle -----------------------------------------------------------------------------
     def __enter__(self) -> DevStack:
@@ -110,6 +113,7 @@ class DevStack:
         from idbellen import runtime
         from idbellen.handlers import agent, cleanup, dtmf, session
 
+        self._exit_stack.enter_context(atomic_dynamodb_requests())
         self.moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
         self.moto.start()
         self._started.append(self.moto)
@@ -183,6 +187,7 @@ class DevStack:
             except Exception:  # noqa: S112 (best effort shutdown)
                 continue
         self._started.clear()
+        self._exit_stack.close()
         for name, value in self._saved_env.items():
             if value is None:
                 os.environ.pop(name, None)

@@ -20,7 +20,7 @@ TRANSFER_METHODS = frozenset({"TRANSFER", "QUEUE_TRANSFER"})
 
 def delete_session(svc: Services, session_pk: str, reason: str, extra_keys: list[str] | None = None) -> int:
     store = svc.store
-    session = store.get(session_pk, include_expired=True)
+    session = store.get(session_pk, include_expired=True, fields=(*MEMBER_FIELDS, "created_at", "purpose"))
     entry = list(extra_keys or [])
     members = [str(session[f]) for f in MEMBER_FIELDS if session.get(f)] if session is not None else []
     # Order matters when a delete is interrupted: the secret pointer goes first (the agent's read stops
@@ -92,6 +92,7 @@ def contact_completed(svc: Services, contact_id: str, initial_contact_id: str) -
             "attribute_exists(pk)",
             names={"#segments": "segments"},
             values={":done": {contact_id}},
+            returns="UPDATED_NEW",
         ).get("segments", set())
     except ConditionFailed:
         return 0
@@ -109,6 +110,7 @@ def segment_started(svc: Services, contact_id: str, initial_contact_id: str) -> 
             "attribute_exists(pk)",
             names={"#segments": "segments"},
             values={":segment": {contact_id}},
+            returns="NONE",
         )
     return 0
 
@@ -119,7 +121,7 @@ def caller_hung_up(svc: Services, initial_contact_id: str) -> int:
     contact = svc.store.get(CONTACT + initial_contact_id, include_expired=True)
     if contact is None:
         return 0
-    session = svc.store.get(str(contact["session_pk"]), include_expired=True)
+    session = svc.store.get(str(contact["session_pk"]), include_expired=True, fields=("agent_seen_at",))
     if session is not None and session.get("agent_seen_at"):
         return 0
     return delete_session(svc, str(contact["session_pk"]), reason="hung_up", extra_keys=[CONTACT + initial_contact_id])

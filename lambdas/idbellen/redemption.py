@@ -69,6 +69,7 @@ def _record_failure(store: Store, tenant: str, rate_pks: tuple[str, str], now: i
                 ":kind": "rate",
                 ":tenant": tenant,
             },
+            returns="NONE",
         )
 
 
@@ -262,6 +263,7 @@ def mark_closed(svc: Services, digits: object) -> dict[str, str]:
             "attribute_exists(pk) AND #status = :disclosed",
             names={"#status": "status"},
             values={":closed": "CLOSED", ":disclosed": "DISCLOSED"},
+            returns="NONE",
         )
     except ConditionFailed:
         return {"result": NOT_FOUND}

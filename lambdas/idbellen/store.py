@@ -118,9 +118,16 @@ class Store:
             return None
         return item
 
-    def get(self, pk: str, include_expired: bool = False) -> dict[str, Any] | None:
-        """Strongly consistent read; expired items are absent unless a deleter asks for them."""
-        out = self._call("get_item", Key={"pk": {"S": pk}}, ConsistentRead=True)
+    def get(self, pk: str, include_expired: bool = False, fields: tuple[str, ...] = ()) -> dict[str, Any] | None:
+        """Strongly consistent read; expired items are absent unless a deleter asks for them.
+        `fields` projects the read, so a function that only deletes never receives ciphertexts."""
+        kwargs: dict[str, Any] = {"Key": {"pk": {"S": pk}}, "ConsistentRead": True}
+        if fields:
+            wanted = dict.fromkeys(("pk", "expires_at", *fields))
+            names = {f"#f{i}": name for i, name in enumerate(wanted)}
+            kwargs["ProjectionExpression"] = ", ".join(names)
+            kwargs["ExpressionAttributeNames"] = names
+        out = self._call("get_item", **kwargs)
         raw = out.get("Item")
         item = unmarshal(raw) if raw else None
         return item if include_expired else self.live(item)
@@ -153,12 +160,14 @@ class Store:
         condition: str | None = None,
         names: dict[str, str] | None = None,
         values: dict[str, Any] | None = None,
+        returns: str = "ALL_NEW",
     ) -> dict[str, Any]:
-        """UpdateItem returning the new item (one call: write and read in one round trip)."""
+        """UpdateItem; by default returns the new item (write and read in one round trip). Callers
+        that need nothing back pass `returns="NONE"`, so no item data reaches them."""
         kwargs: dict[str, Any] = {
             "Key": {"pk": {"S": pk}},
             "UpdateExpression": expression,
-            "ReturnValues": "ALL_NEW",
+            "ReturnValues": returns,
         }
         if condition:
             kwargs["ConditionExpression"] = condition
@@ -174,9 +183,13 @@ class Store:
         delete is finished by the next trigger (event retry, sweep). Returns how many existed."""
         deleted = 0
         for pk in dict.fromkeys(pks):
-            if pk:
-                out = self._call("delete_item", Key={"pk": {"S": pk}}, ReturnValues="ALL_OLD")
-                deleted += 1 if out.get("Attributes") else 0
+            if not pk:
+                continue
+            try:  # the condition tells us whether it existed without handing us its contents
+                self._call("delete_item", Key={"pk": {"S": pk}}, ConditionExpression="attribute_exists(pk)")
+            except ConditionFailed:
+                continue
+            deleted += 1
         return deleted
 
     def scan_expired(self, now: int) -> Iterator[dict[str, Any]]:
@@ -184,6 +197,7 @@ class Store:
         kwargs: dict[str, Any] = {
             "FilterExpression": "expires_at <= :now",
             "ExpressionAttributeValues": {":now": {"N": str(now)}},
+            "ProjectionExpression": "pk, expires_at",  # the sweep needs keys, never contents
             "ConsistentRead": True,
         }
         while True:

@@ -17,7 +17,7 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Frame, Page, sync_playwright
 
 from devstack import DevStack
-from devstack.serve import ServeApp, moto_dynamodb_serialized
+from devstack.serve import ServeApp
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
@@ -40,7 +40,7 @@ def served() -> Iterator[ServeApp]:
     missing = [p for p in (Path(CHROMIUM), ROOT / "widget" / "dist" / "csp.json", AXE) if not p.exists()]
     if missing:
         pytest.fail(f"browser test prerequisites missing: {missing}; run `make system-deps widget-build`")
-    with moto_dynamodb_serialized(), DevStack() as stack:
+    with DevStack() as stack:
         app = ServeApp(stack).start()
         try:
             yield app
