@@ -31,8 +31,9 @@ lock: ## re-pin requirements/dev.lock and lambdas/requirements.txt (needs networ
 demo: $(STAMP) ## run one whole ID call on the embedded dev stack (no AWS account needed)
 	$(PY) -m devstack.demo
 
-test: $(STAMP) system-deps widget-build ## lint + the whole test suite (unit, integration, e2e, browser, template, bench smoke)
+test: $(STAMP) system-deps widget-build ## lint, mypy, flow lint + every test suite (unit, integration, e2e, flows, IaC, privacy, browser, bench smoke)
 	$(MAKE) lint
+	$(MAKE) typecheck
 	$(MAKE) lint-flows
 	$(PY) -m pytest -q -p no:cacheprovider tests
 

@@ -113,13 +113,13 @@ STEPS = frozenset(STEP_ACTIONS)
 PROCESSING_NAME = "Identificatie beller KCC (idbellen)"
 
 
-class _StdoutHandler(logging.StreamHandler):  # type: ignore[type-arg]
+class _StdoutHandler(logging.StreamHandler[Any]):
     """Writes to whatever sys.stdout is now (Lambda's, or a test's capture), never a stale stream."""
 
     def __init__(self) -> None:
         super().__init__(sys.stdout)
 
-    @property  # type: ignore[override]
+    @property
     def stream(self) -> Any:
         return sys.stdout
 

@@ -33,7 +33,8 @@ def client(service: str) -> Any:
             from botocore.config import Config
 
             connect, read, attempts = _TIMEOUTS.get(service, (1.0, 3.0, 3))
-            _clients[service] = boto3.session.Session().client(
+            session: Any = boto3.session.Session()
+            _clients[service] = session.client(
                 service,
                 config=Config(
                     connect_timeout=connect,

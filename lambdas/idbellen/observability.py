@@ -22,14 +22,21 @@ from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
 # The hardening shared with observability_lite (the DTMF function): pinned library loggers, the one
 # process-wide redactor and its filter. Importing idbellen.redaction pins the loggers.
-from idbellen.redaction import (  # noqa: F401 (re-exported)
-    PINNED_LOGGERS,
-    REDACTED,
-    RedactionFilter,
-    Redactor,
-    redactor,
-    safe_error,
-)
+from idbellen.redaction import PINNED_LOGGERS, REDACTED, RedactionFilter, Redactor, redactor, safe_error
+
+__all__ = [
+    "PINNED_LOGGERS",
+    "REDACTED",
+    "RedactionFilter",
+    "Redactor",
+    "count",
+    "count_by",
+    "logger",
+    "metrics",
+    "redactor",
+    "safe_error",
+    "set_tenant",
+]
 
 SERVICE = "idbellen"
 NAMESPACE = "idbellen"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from idbellen import cleanup
+from idbellen import cleanup, contact_flow_event
 from idbellen.observability import logger, metrics, safe_error, set_tenant
 from idbellen.wiring import services
 
@@ -32,13 +32,11 @@ def _contact_event(event: dict[str, Any]) -> int:
 
 
 def _disconnect(event: dict[str, Any]) -> dict[str, str]:
-    details = event.get("Details") if isinstance(event.get("Details"), dict) else {}
-    data = details.get("ContactData") if isinstance(details.get("ContactData"), dict) else {}
-    initial = data.get("InitialContactId") or data.get("ContactId")
-    if not isinstance(initial, str) or not initial or len(initial) > 128:
+    parsed = contact_flow_event.parse(event)
+    if parsed is None:
         return {"result": "INVALID_INPUT", "deleted": "0"}
     try:
-        deleted = cleanup.caller_hung_up(services(), initial)
+        deleted = cleanup.caller_hung_up(services(), parsed.initial_contact_id)
     except Exception as exc:
         logger.error("disconnect cleanup failed", extra=safe_error(exc))
         return {"result": "ERROR", "deleted": "0"}

@@ -12,36 +12,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from idbellen import clock, redemption
+from idbellen import clock, contact_flow_event, redemption
 from idbellen.observability_lite import logger, metrics, safe_error, set_tenant
 from idbellen.wiring import services
-
-
-def _text(value: object, limit: int = 256) -> str | None:
-    return value[:limit] if isinstance(value, str) and value else None
-
-
-def _call(event: object) -> tuple[redemption.Call, dict[str, Any], str | None] | None:
-    """The parts of a ContactFlowEvent we use, read defensively (ContactData fields can be null)."""
-    if not isinstance(event, dict):
-        return None
-    details = event.get("Details")
-    if not isinstance(details, dict):
-        return None
-    data = details.get("ContactData") if isinstance(details.get("ContactData"), dict) else {}
-    params = details.get("Parameters") if isinstance(details.get("Parameters"), dict) else {}
-    contact_id = _text(data.get("ContactId"), 128)
-    if contact_id is None:
-        return None
-    endpoint = data.get("CustomerEndpoint") if isinstance(data.get("CustomerEndpoint"), dict) else {}
-    call = redemption.Call(
-        digits=params.get("dtmf"),
-        contact_id=contact_id,
-        initial_contact_id=_text(data.get("InitialContactId"), 128) or contact_id,
-        caller=_text(endpoint.get("Address"), 32),
-        attempt_at=clock.now_precise(),
-    )
-    return call, params, _text(data.get("InstanceARN"), 256)
 
 
 @logger.inject_lambda_context(log_event=False, clear_state=True)
@@ -50,12 +23,19 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, str]:
     try:
         svc = services()
         set_tenant(svc.settings.tenant)
-        parsed = _call(event)
+        parsed = contact_flow_event.parse(event)
         if parsed is None:
             return {"result": redemption.INVALID_INPUT}
-        call, params, instance_arn = parsed
+        params = parsed.parameters
+        call = redemption.Call(
+            digits=params.get("dtmf"),
+            contact_id=parsed.contact_id,
+            initial_contact_id=parsed.initial_contact_id,
+            caller=parsed.caller,
+            attempt_at=clock.now_precise(),
+        )
         expected = svc.settings.connect_instance_arn
-        if expected and instance_arn != expected:
+        if expected and parsed.instance_arn != expected:
             logger.warning("contact flow event from an unexpected Connect instance")
             return {"result": redemption.ERROR}
         if params.get("action") == "mark_closed":
