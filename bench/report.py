@@ -41,7 +41,7 @@ def write_plot(samples: dict[str, list[float]], path: Path) -> None:
     ax_cdf.set_xscale("log")
     ax_cdf.set_xlabel("ms (log scale)")
     ax_cdf.set_ylabel("fraction of calls at or below")
-    ax_cdf.set_title("Cumulative distribution (dashed: bare DynamoDB calls)")
+    ax_cdf.set_title("Cumulative distribution (dashed: bare calls)")
     ax_cdf.axhline(0.5, color="grey", linewidth=0.6)
     ax_cdf.axhline(0.99, color="grey", linewidth=0.6)
     ax_cdf.grid(which="both", alpha=0.3)
@@ -180,7 +180,8 @@ SSM; the floor above is {imp["median_cpu_ms"]["floor"]} CPU ms.
 {load["flows_per_s"]} flows/s, {load["errors"]} errors, {load["items_left"]} items left; the same server does
 {load["baseline_ops_per_s"]} bare `PutItem`+`GetItem` per second on as many threads
 (a flow is ~20 AWS calls plus 3 IRMA requests, so ≈ {round(load["baseline_ops_per_s"] / 20, 1)} flows/s would be the
-server's floor with nothing else running in the process).
+server's floor with nothing else running in the process). DynamoDB attempts botocore retried:
+{load.get("dynamodb_retries") or "none"}.
 
 ## Memory (fresh process per function, MB peak RSS)
 

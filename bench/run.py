@@ -113,25 +113,58 @@ def quiet_stdout() -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def moto_dynamodb_serialized() -> Iterator[None]:
-    """moto's DynamoDB is not thread-safe: `transact_write_items` deep-copies every table it touches
-    while other request threads insert into it ("dictionary changed size during iteration", a 500).
-    The bench runs moto's DynamoDB request handling one request at a time, as a real table behaves
-    for our conditional writes; the floors (bare calls, baseline_ops_per_s) run under the same lock."""
+def moto_dynamodb_as_in_aws() -> Iterator[None]:
+    """Two places where moto's DynamoDB differs from DynamoDB in ways the handlers rely on:
+
+    - moto is not thread-safe: `transact_write_items` deep-copies every table it touches while other
+      request threads insert into it ("dictionary changed size during iteration", a 500). The bench
+      runs moto's DynamoDB request handling one request at a time.
+    - moto ignores `ClientRequestToken`. botocore gives every `TransactWriteItems` one (the model marks
+      it an idempotency token) and re-sends it when it retries, e.g. after a read timeout; DynamoDB
+      then answers success without applying the transaction twice. moto applies it again, the
+      conditions fail, and a redemption that succeeded is reported as failed. The bench answers a
+      repeated token with the first answer, as DynamoDB does.
+
+    The floors (bare calls, baseline_ops_per_s) run under the same patches."""
     from moto.dynamodb.responses import DynamoHandler
 
     lock = threading.Lock()
-    original = DynamoHandler.call_action
+    answered: dict[str, Any] = {}
+    original_call, original_txn = DynamoHandler.call_action, DynamoHandler.transact_write_items
 
     def call_action(self: Any) -> Any:
         with lock:
-            return original(self)
+            return original_call(self)
+
+    def transact_write_items(self: Any) -> Any:
+        token = (getattr(self, "body", None) or {}).get("ClientRequestToken")
+        if token and token in answered:
+            TRANSPORT_RETRIES["TransactWriteItems answered from its ClientRequestToken"] += 1
+            return answered[token]
+        result = original_txn(self)
+        if token:
+            answered[token] = result
+        return result
 
     DynamoHandler.call_action = call_action  # type: ignore[method-assign]
+    DynamoHandler.transact_write_items = transact_write_items  # type: ignore[method-assign]
     try:
         yield
     finally:
-        DynamoHandler.call_action = original  # type: ignore[method-assign]
+        DynamoHandler.call_action = original_call  # type: ignore[method-assign]
+        DynamoHandler.transact_write_items = original_txn  # type: ignore[method-assign]
+
+
+TRANSPORT_RETRIES: Counter[str] = Counter()
+
+
+def count_retries(caught_exception: Any = None, response: Any = None, operation: Any = None, **_: Any) -> None:
+    """botocore `needs-retry` hook: note every attempt that failed in transport or with a 5xx."""
+    name = getattr(operation, "name", "?")
+    if caught_exception is not None:
+        TRANSPORT_RETRIES[f"{name}: {type(caught_exception).__name__}"] += 1
+    elif response is not None and response[0].status_code >= 500:
+        TRANSPORT_RETRIES[f"{name}: HTTP {response[0].status_code}"] += 1
 
 
 # -- driving the stack --------------------------------------------------------------------------
@@ -446,12 +479,18 @@ def one_flow(stack: Any, driver: Driver) -> None:
     expect(status == 201, f"session create {status}")
     digits = driver.disclose(body["sessionPtr"])
     contact = str(uuid.uuid4())
-    answer = stack.invoke("dtmf", driver.dtmf_event(digits, contact))
-    expect(answer.get("result") == "OK", f"dtmf {answer.get('result')}")
-    status, shown = driver.call_http("agent", driver.read_event(answer["session_secret"], contact))
-    expect(status == 200 and len(shown.get("attributes", [])) == 2, f"read {status}")
-    out = stack.invoke("cleanup", driver.completed_event(contact))
-    expect(out.get("result") == "OK" and int(out.get("deleted", 0)) > 0, f"cleanup {out}")
+    completed = False
+    try:
+        answer = stack.invoke("dtmf", driver.dtmf_event(digits, contact))
+        expect(answer.get("result") == "OK", f"dtmf {answer.get('result')}")
+        status, shown = driver.call_http("agent", driver.read_event(answer["session_secret"], contact))
+        expect(status == 200 and len(shown.get("attributes", [])) == 2, f"read {status}")
+        out = stack.invoke("cleanup", driver.completed_event(contact))
+        completed = True
+        expect(out.get("result") == "OK" and int(out.get("deleted", 0)) > 0, f"cleanup {out}")
+    finally:
+        if not completed:  # whatever went wrong, the call ends and Connect sends COMPLETED
+            stack.invoke("cleanup", driver.completed_event(contact))
 
 
 def one_environment_per_function(stack: Any) -> Callable[[], None]:
@@ -490,9 +529,13 @@ def table_count(stack: Any) -> int:
 
 
 def measure_load(stack: Any, driver: Driver, flows: int, threads: int, baseline_seconds: float) -> dict[str, Any]:
+    from idbellen import aws
+
     items_before = table_count(stack)
     errors: Counter[str] = Counter()
     undo = one_environment_per_function(stack)
+    TRANSPORT_RETRIES.clear()
+    aws.client("dynamodb").meta.events.register("needs-retry.dynamodb.*", count_retries)
 
     def work(_: int) -> None:
         try:
@@ -507,7 +550,9 @@ def measure_load(stack: Any, driver: Driver, flows: int, threads: int, baseline_
             elapsed = time.perf_counter() - t
     finally:
         undo()
+        aws.client("dynamodb").meta.events.unregister("needs-retry.dynamodb.*", count_retries)
     items_left = table_count(stack) - items_before
+    retries = dict(TRANSPORT_RETRIES)
 
     # the same server's bare PutItem + GetItem rate, same number of threads
     ddb = stack.session.client("dynamodb")
@@ -537,6 +582,7 @@ def measure_load(stack: Any, driver: Driver, flows: int, threads: int, baseline_
         "flows_per_s": round(flows / elapsed, 2),
         "baseline_ops_per_s": round(baseline, 1),
         "flows_per_s_ratio": round(flows / elapsed / baseline, 4),
+        "dynamodb_retries": retries,
     }
 
 
@@ -753,7 +799,7 @@ def run(sizes: Sizes, out_dir: Path, smoke: bool) -> dict[str, Any]:
         log("import time: fresh processes, floor vs each handler")
         results["import_ratio"], results["import_detail"] = measure_imports(sizes.import_runs, pycache)
         log(f"import_ratio {results['import_ratio']}")
-        with moto_dynamodb_serialized(), DevStack() as stack:
+        with moto_dynamodb_as_in_aws(), DevStack() as stack:
             driver = Driver(stack)
             counter = CallCounter(stack.irma.url).install()
             try:
