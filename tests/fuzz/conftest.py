@@ -17,7 +17,7 @@ COMMON = {
     "suppress_health_check": [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much],
 }
 settings.register_profile("idbellen-fuzz-ci", max_examples=80, derandomize=True, **COMMON)
-settings.register_profile("idbellen-fuzz", max_examples=int(os.environ.get("FUZZ_EXAMPLES", "3000")), **COMMON)
+settings.register_profile("idbellen-fuzz", max_examples=int(os.environ.get("FUZZ_EXAMPLES", "2000")), **COMMON)
 
 
 def profile() -> settings:
