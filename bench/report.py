@@ -153,7 +153,8 @@ the handler sent them, against a copy of the table as the handler found it), tho
 alone take {own["p50"]}x a `GetItem` at p50 and {own["p99"]}x at p99: the least any code making them
 can score on this emulator. The DTMF function takes {mine["p50"]}x its own two requests at p50 and
 {mine["p99"]}x at p99 (the rest is the handler's Python: parsing, HMACs, botocore's (de)serialisation,
-logging, metrics, the processing-log line).
+logging, metrics, the processing-log line). Garbage-collector pauses in the bench process while it
+measured: {lat["gc"]} (the emulators' heap is frozen first; a Lambda process holds only the handler).
 
 ## Cold import (median of {imp["runs"]} fresh processes each, run round robin)
 

@@ -415,7 +415,14 @@ def measure_latency(stack: Any, driver: Driver, flows: int, warmup: int) -> dict
         expect(out.get("result") == "OK", f"cleanup {out}")
         return t_create, t_dtmf, t_read, t_clean, before
 
-    with quiet_stdout():
+    import gc
+
+    # The moto server, the demo IRMA server and the dev stack share this process, and their heap is
+    # nothing a Lambda would carry: freeze it, so a full collection does not walk it and land in
+    # whichever call happens to be running (pauses that remain are in latency_detail.gc).
+    gc.collect()
+    gc.freeze()
+    with quiet_stdout(), GC_PAUSES.watching():
         i = 0
         while len(samples["dtmf"]) < flows and i < warmup + 2 * flows:
             keep = i >= warmup
@@ -435,10 +442,44 @@ def measure_latency(stack: Any, driver: Driver, flows: int, warmup: int) -> dict
                 for name in ("getitem", "batchget3", "transact4"):
                     samples[name].pop()
     aws.client("dynamodb").meta.events.unregister("before-parameter-build.dynamodb.*", capture)
+    gc.unfreeze()
     samples["failed_flows"] = [float(n) for n in failures.values()]
     if failures:
         log(f"latency phase: failed flows {dict(failures)} (see {HANDLER_LOG['path']})")
     return samples
+
+
+class GcPauses:
+    """Garbage-collector pauses in this process while it measures (gc.callbacks)."""
+
+    def __init__(self) -> None:
+        self.pauses: dict[int, list[float]] = {0: [], 1: [], 2: []}
+        self._start = 0.0
+
+    def __call__(self, phase: str, info: dict[str, Any]) -> None:
+        if phase == "start":
+            self._start = time.perf_counter()
+        else:
+            self.pauses[int(info["generation"])].append((time.perf_counter() - self._start) * 1000)
+
+    @contextlib.contextmanager
+    def watching(self) -> Iterator[GcPauses]:
+        import gc
+
+        gc.callbacks.append(self)
+        try:
+            yield self
+        finally:
+            gc.callbacks.remove(self)
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            f"gen{g}": {"count": len(v), "max_ms": round(max(v), 2) if v else 0.0, "total_ms": round(sum(v), 1)}
+            for g, v in self.pauses.items()
+        }
+
+
+GC_PAUSES = GcPauses()
 
 
 def latency_summary(samples: dict[str, list[float]]) -> tuple[dict[str, float], dict[str, Any]]:
@@ -461,6 +502,7 @@ def latency_summary(samples: dict[str, list[float]]) -> tuple[dict[str, float], 
     # The DTMF path is BatchGetItem + TransactWriteItems: its own floor is those two bare calls.
     floor_dtmf = [b + t for b, t in zip(samples["batchget3"], samples["transact4"], strict=True)]
     detail["failed_flows"] = failed
+    detail["gc"] = GC_PAUSES.summary()
     detail["dtmf_vs_own_floor"] = {
         "p50": round(percentile(samples["dtmf"], 50) / percentile(floor_dtmf, 50), 2),
         "p99": round(percentile(samples["dtmf"], 99) / percentile(floor_dtmf, 99), 2),
