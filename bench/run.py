@@ -114,27 +114,19 @@ def quiet_stdout() -> Iterator[None]:
 
 @contextlib.contextmanager
 def moto_dynamodb_as_in_aws() -> Iterator[None]:
-    """Two places where moto's DynamoDB differs from DynamoDB in ways the handlers rely on:
+    """Where moto's DynamoDB differs from DynamoDB in a way the handlers rely on, beyond what the dev
+    stack already fixes (it runs moto's DynamoDB requests one at a time: devstack/moto_atomic.py):
 
-    - moto is not thread-safe: `transact_write_items` deep-copies every table it touches while other
-      request threads insert into it ("dictionary changed size during iteration", a 500). The bench
-      runs moto's DynamoDB request handling one request at a time.
-    - moto ignores `ClientRequestToken`. botocore gives every `TransactWriteItems` one (the model marks
-      it an idempotency token) and re-sends it when it retries, e.g. after a read timeout; DynamoDB
-      then answers success without applying the transaction twice. moto applies it again, the
-      conditions fail, and a redemption that succeeded is reported as failed. The bench answers a
-      repeated token with the first answer, as DynamoDB does.
-
-    The floors (bare calls, baseline_ops_per_s) run under the same patches."""
+    moto ignores `ClientRequestToken`. botocore gives every `TransactWriteItems` one (the model marks
+    it an idempotency token) and re-sends it when it retries, e.g. after a read timeout on a loaded
+    machine; DynamoDB then answers success without applying the transaction twice. moto applies it
+    again, the conditions fail, and a redemption that succeeded is reported as failed. The bench
+    answers a repeated token with the first answer, as DynamoDB does. The floors run under the same
+    patch."""
     from moto.dynamodb.responses import DynamoHandler
 
-    lock = threading.Lock()
     answered: dict[str, Any] = {}
-    original_call, original_txn = DynamoHandler.call_action, DynamoHandler.transact_write_items
-
-    def call_action(self: Any) -> Any:
-        with lock:
-            return original_call(self)
+    original_txn = DynamoHandler.transact_write_items
 
     def transact_write_items(self: Any) -> Any:
         token = (getattr(self, "body", None) or {}).get("ClientRequestToken")
@@ -146,12 +138,10 @@ def moto_dynamodb_as_in_aws() -> Iterator[None]:
             answered[token] = result
         return result
 
-    DynamoHandler.call_action = call_action  # type: ignore[method-assign]
     DynamoHandler.transact_write_items = transact_write_items  # type: ignore[method-assign]
     try:
         yield
     finally:
-        DynamoHandler.call_action = original_call  # type: ignore[method-assign]
         DynamoHandler.transact_write_items = original_txn  # type: ignore[method-assign]
 
 
