@@ -5,6 +5,7 @@ IRMA token or session id, and no unkeyed hash of a guessable value; every item e
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from collections.abc import Iterator
 from typing import Any
@@ -166,6 +167,19 @@ def test_pull_paths_and_closed_hours_leave_no_plaintext(steps: Steps) -> None:
     assert stack.invoke("dtmf", event)["result"] == "OK"
     steps.scan("closed")
     assert steps.api("GET", f"/sessions/{session_id}")[1]["status"] == "CLOSED"
+
+
+def test_caller_mismatch_and_hang_up_before_an_agent_leave_nothing(steps: Steps) -> None:
+    stack = steps.stack
+    stack.clock.advance(601)  # past the rate window of the wrong codes CALLER_OTHER typed above
+    session_id, body = steps.start("belastingen")
+    code = steps.disclose(body, canary.FULL_CREDENTIALS)
+    call = steps.call(code, caller=canary.CALLER_OTHER)
+    assert call.lambda_result["caller_match"] == "false"
+    event = stack.contact_flow_event(call.contact_id, call.contact_id, {}, caller=canary.CALLER_OTHER)
+    assert stack.invoke("cleanup", event)["result"] == "OK"  # the disconnect flow
+    pk = "SESSION#" + hashlib.sha256(session_id.encode()).hexdigest()
+    assert [i for i in steps.scan("hung up") if pk in (i["pk"], i.get("session_pk"))] == []
 
 
 def test_every_item_ever_seen_was_scanned(steps: Steps, stack: DevStack) -> None:
