@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -98,6 +99,9 @@ class ApiDispatcher:
     def __init__(self, handlers: dict[str, Handler], agent_claims: dict[str, str] | None = None) -> None:
         self.handlers = handlers
         self.agent_claims = agent_claims if agent_claims is not None else {"sub": DEMO_AGENT}
+        # A Lambda execution environment handles one event at a time, and Powertools' resolver keeps
+        # the current event on the module-level app: concurrent requests take turns per function.
+        self._turns = {name: threading.Lock() for name in handlers}
 
     def dispatch(
         self, method: str, raw_path: str, body: str | bytes | None = None, headers: dict[str, str] | None = None
@@ -108,7 +112,8 @@ class ApiDispatcher:
         route_key, function, params = matched
         claims = self.agent_claims if function == "agent" else None
         event = build_event(method.upper(), raw_path, body, headers, route_key, params, claims)
-        result = self.handlers[function](event, LambdaContext(function_name=f"idbellen-{function}"))
+        with self._turns[function]:
+            result = self.handlers[function](event, LambdaContext(function_name=f"idbellen-{function}"))
         status = int(result.get("statusCode", 200))
         out_headers = {k.lower(): str(v) for k, v in (result.get("headers") or {}).items()}
         payload = result.get("body") or ""

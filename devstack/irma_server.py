@@ -186,17 +186,18 @@ class DemoIrmaServer:
         finally:
             self._flush_callbacks()  # like irmago: the callback completes before the app gets its answer
 
-    def cancel(self, token: str) -> bool:
-        try:
-            with self.lock:
-                session = self.sessions.get(token)
-                if session is None:
-                    return False
-                if session.status not in FINAL:
-                    self._end(session, "CANCELLED")
-                return True
-        finally:
+    def cancel(self, token: str, by_requestor: bool = False) -> bool:
+        """End a session. The app's cancel calls back before the app gets its answer; the requestor's
+        own DELETE is answered first (it may be waiting for that answer while handling a request)."""
+        with self.lock:
+            session = self.sessions.get(token)
+            if session is not None and session.status not in FINAL:
+                self._end(session, "CANCELLED")
+        if by_requestor:
+            threading.Thread(target=self._flush_callbacks, daemon=True).start()
+        else:
             self._flush_callbacks()
+        return session is not None
 
 
 def _error(status: int, code: str, description: str) -> dict[str, Any]:
@@ -309,7 +310,7 @@ class _Handler(QuietHandler):
     def do_DELETE(self) -> None:
         parts = self._parts()
         if len(parts) == 2 and parts[0] == "session":
-            ok = self.irma.cancel(parts[1])
+            ok = self.irma.cancel(parts[1], by_requestor=True)
             self.send(204 if ok else 400, b"" if ok else _error(400, "SESSION_UNKNOWN", "Unknown session"))
             return
         if len(parts) == 3 and parts[:2] == ["irma", "session"]:
