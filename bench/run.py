@@ -112,39 +112,6 @@ def quiet_stdout() -> Iterator[None]:
         os.close(sink)
 
 
-@contextlib.contextmanager
-def moto_dynamodb_as_in_aws() -> Iterator[None]:
-    """Where moto's DynamoDB differs from DynamoDB in a way the handlers rely on, beyond what the dev
-    stack already fixes (it runs moto's DynamoDB requests one at a time: devstack/moto_atomic.py):
-
-    moto ignores `ClientRequestToken`. botocore gives every `TransactWriteItems` one (the model marks
-    it an idempotency token) and re-sends it when it retries, e.g. after a read timeout on a loaded
-    machine; DynamoDB then answers success without applying the transaction twice. moto applies it
-    again, the conditions fail, and a redemption that succeeded is reported as failed. The bench
-    answers a repeated token with the first answer, as DynamoDB does. The floors run under the same
-    patch."""
-    from moto.dynamodb.responses import DynamoHandler
-
-    answered: dict[str, Any] = {}
-    original_txn = DynamoHandler.transact_write_items
-
-    def transact_write_items(self: Any) -> Any:
-        token = (getattr(self, "body", None) or {}).get("ClientRequestToken")
-        if token and token in answered:
-            TRANSPORT_RETRIES["TransactWriteItems answered from its ClientRequestToken"] += 1
-            return answered[token]
-        result = original_txn(self)
-        if token:
-            answered[token] = result
-        return result
-
-    DynamoHandler.transact_write_items = transact_write_items  # type: ignore[method-assign]
-    try:
-        yield
-    finally:
-        DynamoHandler.transact_write_items = original_txn  # type: ignore[method-assign]
-
-
 TRANSPORT_RETRIES: Counter[str] = Counter()
 
 
@@ -585,6 +552,10 @@ def measure_load(stack: Any, driver: Driver, flows: int, threads: int, baseline_
         aws.client("dynamodb").meta.events.unregister("needs-retry.dynamodb.*", count_retries)
     items_left = table_count(stack) - items_before
     retries = dict(TRANSPORT_RETRIES)
+    from devstack.moto_atomic import replayed
+
+    if replayed["transactions"]:
+        retries["TransactWriteItems answered from its ClientRequestToken"] = replayed["transactions"]
 
     # the same server's bare PutItem + GetItem rate, same number of threads
     ddb = stack.session.client("dynamodb")
@@ -831,7 +802,7 @@ def run(sizes: Sizes, out_dir: Path, smoke: bool) -> dict[str, Any]:
         log("import time: fresh processes, floor vs each handler")
         results["import_ratio"], results["import_detail"] = measure_imports(sizes.import_runs, pycache)
         log(f"import_ratio {results['import_ratio']}")
-        with moto_dynamodb_as_in_aws(), DevStack() as stack:
+        with DevStack() as stack:
             driver = Driver(stack)
             counter = CallCounter(stack.irma.url).install()
             try:

@@ -1,10 +1,17 @@
-"""Makes each DynamoDB request to the embedded moto server atomic, as real DynamoDB requests are.
+"""Where moto's DynamoDB differs from DynamoDB in ways our conditional writes rely on, the dev stack
+makes it behave like DynamoDB:
 
-moto's DynamoDB is not thread-safe: a transaction deep-copies the tables it touches to roll back and
-restores that copy on failure, clobbering what concurrent requests wrote meanwhile, and the copy can
-fail outright ("dictionary changed size during iteration", a 500). One lock around each request
-restores the guarantee our conditional writes and transactions rely on; the interleaving *between*
-requests — what races must survive — stays real. Dev stack only: a real table needs no such thing.
+- Every request is atomic. moto's DynamoDB is not thread-safe: a transaction deep-copies the tables
+  it touches to roll back and restores that copy on failure, clobbering what concurrent requests
+  wrote meanwhile, and the copy can fail outright ("dictionary changed size during iteration", a
+  500). One lock around each request restores the guarantee; the interleaving *between* requests —
+  what races must survive — stays real.
+- `TransactWriteItems` is idempotent per `ClientRequestToken`. botocore gives every transaction a
+  token and re-sends it when it retries (e.g. after a read timeout on a loaded machine); DynamoDB then
+  answers success without applying it twice, moto applies it again and its conditions fail, so a
+  redemption that succeeded would be reported as failed.
+
+Dev stack only: a real table needs none of this.
 """
 
 from __future__ import annotations
@@ -16,6 +23,8 @@ from typing import Any
 
 _lock = threading.RLock()
 _depth = {"n": 0}
+_answered: dict[str, Any] = {}
+replayed = {"transactions": 0}  # how many retried transactions were answered from their token
 
 
 @contextlib.contextmanager
@@ -25,14 +34,27 @@ def atomic_dynamodb_requests() -> Iterator[None]:
 
     with _lock:
         if _depth["n"] == 0:
-            original = DynamoHandler.call_action
+            original_call = DynamoHandler.call_action
+            original_txn = DynamoHandler.transact_write_items
 
             def call_action(self: Any) -> Any:
                 with _lock:
-                    return original(self)
+                    return original_call(self)
 
-            call_action.original = original  # type: ignore[attr-defined]
+            def transact_write_items(self: Any) -> Any:
+                token = (getattr(self, "body", None) or {}).get("ClientRequestToken")
+                if token and token in _answered:
+                    replayed["transactions"] += 1
+                    return _answered[token]
+                result = original_txn(self)
+                if token:
+                    _answered[token] = result
+                return result
+
+            call_action.original = original_call  # type: ignore[attr-defined]
+            transact_write_items.original = original_txn  # type: ignore[attr-defined]
             DynamoHandler.call_action = call_action  # type: ignore[method-assign]
+            DynamoHandler.transact_write_items = transact_write_items  # type: ignore[method-assign]
         _depth["n"] += 1
     try:
         yield
@@ -41,3 +63,5 @@ def atomic_dynamodb_requests() -> Iterator[None]:
             _depth["n"] -= 1
             if _depth["n"] == 0:
                 DynamoHandler.call_action = DynamoHandler.call_action.original  # type: ignore[attr-defined,method-assign]
+                DynamoHandler.transact_write_items = DynamoHandler.transact_write_items.original  # type: ignore[attr-defined,method-assign]
+                _answered.clear()

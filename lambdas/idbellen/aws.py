@@ -19,7 +19,7 @@ _TIMEOUTS = {
     "kms": (1.0, 2.0, 3),
     "ssm": (1.0, 3.0, 3),
     "lambda": (0.5, 1.5, 1),
-    "connect": (1.0, 3.0, 3),
+    "connect": (0.5, 1.0, 2),  # blanking runs after deletion, inside the disconnect flow's 3 s
 }
 
 
