@@ -14,7 +14,6 @@ The catalogue is docs/metrics.md.
 
 from __future__ import annotations
 
-import re
 import warnings
 
 from aws_lambda_powertools import Logger, Metrics
@@ -22,7 +21,15 @@ from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
 # The hardening shared with observability_lite (the DTMF function): pinned library loggers, the one
 # process-wide redactor and its filter. Importing idbellen.redaction pins the loggers.
-from idbellen.redaction import PINNED_LOGGERS, REDACTED, RedactionFilter, Redactor, redactor, safe_error
+from idbellen.redaction import (
+    PINNED_LOGGERS,
+    REDACTED,
+    RedactionFilter,
+    Redactor,
+    metric_dimensions,
+    redactor,
+    safe_error,
+)
 
 __all__ = [
     "PINNED_LOGGERS",
@@ -61,8 +68,6 @@ def count(name: str, value: float = 1, unit: str = "Count") -> None:
     metrics.add_metric(name=name, unit=MetricUnit(unit), value=value)
 
 
-BREAKDOWNS = frozenset({"purpose", "reason", "trigger", "result"})
-_DIMENSION_VALUE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 _tenant = {"value": "default"}
 
 
@@ -70,13 +75,7 @@ def count_by(name: str, value: float = 1, unit: str = "Count", **dimensions: obj
     """Publish a metric once more under a breakdown dimension set (tenant + the given ones), as its own
     EMF line. Dimension values must be short lowercase tokens (purpose ids, reasons); anything else
     is published as `other`, so an id or a value can never become a dimension."""
-    unknown = set(dimensions) - BREAKDOWNS
-    if unknown:
-        raise ValueError(f"metric dimensions not allowed: {sorted(unknown)}")
-    dims = {"tenant": _tenant["value"], "service": SERVICE}
-    for key, raw in dimensions.items():
-        text = str(raw).lower() if isinstance(raw, str) else ""
-        dims[key] = text if _DIMENSION_VALUE.match(text) else "other"
+    dims = metric_dimensions(_tenant["value"], SERVICE, dimensions)
     with single_metric(name=name, unit=MetricUnit(unit), value=value, namespace=NAMESPACE, default_dimensions=dims):
         pass
 

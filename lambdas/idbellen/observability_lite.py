@@ -23,14 +23,13 @@ import functools
 import json
 import logging
 import os
-import re
 import sys
 import threading
 import time
 from collections.abc import Callable
 from typing import Any
 
-from idbellen.redaction import _STANDARD_FIELDS, RedactionFilter, redactor, safe_error
+from idbellen.redaction import _STANDARD_FIELDS, RedactionFilter, metric_dimensions, redactor, safe_error
 
 __all__ = ["count", "count_by", "logger", "metrics", "redactor", "safe_error", "set_tenant"]
 
@@ -38,8 +37,6 @@ SERVICE = "idbellen"
 NAMESPACE = "idbellen"
 MAX_METRICS_PER_LINE = 100  # CloudWatch EMF limit per document
 # Keep in step with observability.count_by (tests/bench checks both emit the same shape).
-BREAKDOWNS = frozenset({"purpose", "reason", "trigger", "result"})
-_DIMENSION_VALUE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 _TRUE = ("1", "true", "yes", "on")
 
 
@@ -262,13 +259,7 @@ def count(name: str, value: float = 1, unit: str = "Count") -> None:
 def count_by(name: str, value: float = 1, unit: str = "Count", **dimensions: object) -> None:
     """The metric once more under a breakdown (tenant + the given dimensions), as its own EMF line.
     Dimension values must be short lowercase tokens; anything else is published as `other`."""
-    unknown = set(dimensions) - BREAKDOWNS
-    if unknown:
-        raise ValueError(f"metric dimensions not allowed: {sorted(unknown)}")
-    dims = {"tenant": _tenant["value"], "service": SERVICE}
-    for key, raw in dimensions.items():
-        text = str(raw).lower() if isinstance(raw, str) else ""
-        dims[key] = text if _DIMENSION_VALUE.match(text) else "other"
+    dims = metric_dimensions(_tenant["value"], SERVICE, dimensions)
     metrics.emit_single(name, unit, value, dims)
 
 

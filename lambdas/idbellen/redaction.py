@@ -85,3 +85,21 @@ class RedactionFilter(logging.Filter):
 def safe_error(exc: BaseException) -> dict[str, Any]:
     """What may be logged about an exception: its class and our stable code, never its text."""
     return {"error_type": exc.__class__.__name__, "error_code": getattr(exc, "code", "unexpected")}
+
+
+METRIC_BREAKDOWNS = frozenset({"purpose", "reason", "trigger", "result"})
+_DIMENSION_VALUE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
+
+
+def metric_dimensions(tenant: str, service: str, dimensions: dict[str, object]) -> dict[str, str]:
+    """The dimension set of a breakdown metric. Only known breakdowns, and values must be short
+    lowercase tokens (purpose ids, reasons); anything else is published as `other`, so an id or a
+    value can never become a dimension."""
+    unknown = set(dimensions) - METRIC_BREAKDOWNS
+    if unknown:
+        raise ValueError(f"metric dimensions not allowed: {sorted(unknown)}")
+    dims = {"tenant": tenant, "service": service}
+    for key, raw in dimensions.items():
+        text = raw.lower() if isinstance(raw, str) else ""
+        dims[key] = text if _DIMENSION_VALUE.match(text) else "other"
+    return dims
