@@ -63,18 +63,14 @@ KNOWN_ERRORS: dict[str, frozenset[str]] = {
     "EndFlowExecution": frozenset(),
     "EndFlowModuleExecution": frozenset(),
 }
+# Every error branch an action can take must be wired, except GetParticipantInput's input-specific
+# ones (a DTMF-only input block never takes them).
 REQUIRED_ERRORS: dict[str, frozenset[str]] = {
-    "GetParticipantInput": frozenset({"NoMatchingError"}),
-    "UpdateContactTextToSpeechVoice": frozenset({"NoMatchingError"}),
-    "CheckHoursOfOperation": frozenset({"NoMatchingError"}),
-    "MessageParticipant": frozenset({"NoMatchingError"}),
-    "InvokeLambdaFunction": frozenset({"NoMatchingError"}),
-    "Compare": frozenset({"NoMatchingCondition"}),
-    "UpdateContactAttributes": frozenset({"NoMatchingError"}),
-    "UpdateContactEventHooks": frozenset({"NoMatchingError"}),
-    "UpdateContactTargetQueue": frozenset({"NoMatchingError"}),
-    "TransferContactToQueue": frozenset({"QueueAtCapacity", "NoMatchingError"}),
-    "InvokeFlowModule": frozenset({"NoMatchingError"}),
+    action: errors - {"NoMatchingCondition", "InputTimeLimitExceeded", "InvalidPhoneNumber"}
+    if action == "GetParticipantInput"
+    else errors
+    for action, errors in KNOWN_ERRORS.items()
+    if errors
 }
 EVENT_HOOKS = frozenset(
     {

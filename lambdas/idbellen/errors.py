@@ -27,10 +27,6 @@ class NotFound(IdbellenError):
     code = "not_found"
 
 
-class Conflict(IdbellenError):
-    code = "conflict"
-
-
 class Unavailable(IdbellenError):
     """A dependency (DynamoDB, KMS, SSM, IRMA server) failed; retrying later may work."""
 
