@@ -44,12 +44,12 @@ lint-flows: $(STAMP) ## lint the Amazon Connect flows in contact_flows/ (structu
 	$(PY) -m contact_flows.lint
 
 lint: $(STAMP) ## ruff lint + format check
-	$(VENV)/bin/ruff check lambdas devstack tests bench
-	$(VENV)/bin/ruff format --check lambdas devstack tests bench
+	$(VENV)/bin/ruff check lambdas devstack contact_flows iac tests bench
+	$(VENV)/bin/ruff format --check lambdas devstack contact_flows iac tests bench
 
 fmt: $(STAMP) ## apply ruff fixes and formatting
-	$(VENV)/bin/ruff check --fix lambdas devstack tests bench
-	$(VENV)/bin/ruff format lambdas devstack tests bench
+	$(VENV)/bin/ruff check --fix lambdas devstack contact_flows iac tests bench
+	$(VENV)/bin/ruff format lambdas devstack contact_flows iac tests bench
 
 typecheck: $(STAMP) ## mypy --strict on the Lambda package
 	$(VENV)/bin/mypy

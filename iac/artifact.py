@@ -44,9 +44,13 @@ def main(argv: list[str]) -> int:
             info.external_attr = 0o644 << 16
             info.compress_type = zipfile.ZIP_DEFLATED
             zf.writestr(info, path.read_bytes())
-    packages = sorted({p.relative_to(root).parts[0] for p in files if p.relative_to(root).parts[0].endswith(".dist-info")})
-    print(f"artifact: {out} {out.stat().st_size / 1e6:.2f} MB zipped, {unpacked / 1e6:.2f} MB unpacked "
-          f"(Lambda limit 250 MB unpacked), {len(files)} files")
+    packages = sorted(
+        {p.relative_to(root).parts[0] for p in files if p.relative_to(root).parts[0].endswith(".dist-info")}
+    )
+    print(
+        f"artifact: {out} {out.stat().st_size / 1e6:.2f} MB zipped, {unpacked / 1e6:.2f} MB unpacked "
+        f"(Lambda limit 250 MB unpacked), {len(files)} files"
+    )
     print("artifact: bundled " + ", ".join(p.removesuffix(".dist-info") for p in packages))
     return 0
 

@@ -59,7 +59,6 @@ class FlowsError(RuntimeError):
     pass
 
 
-
 def rendered_flows() -> dict[str, tuple[str, set[str]]]:
     """flow key -> (Content with ${Placeholders} for Fn::Sub, the placeholder names used)."""
     out: dict[str, tuple[str, set[str]]] = {}

@@ -25,8 +25,9 @@ class _NoManagedPolicies:
 
 def main(argv: list[str]) -> int:
     os.environ.setdefault("AWS_DEFAULT_REGION", "eu-central-1")
-    from samcli.yamlhelper import yaml_parse  # noqa: PLC0415 - only in .venv-sam
-    from samtranslator.translator.transform import transform  # noqa: PLC0415
+    # only importable in .venv-sam (this script runs there)
+    from samcli.yamlhelper import yaml_parse
+    from samtranslator.translator.transform import transform
 
     path = argv[1] if len(argv) > 1 else "iac/template.yaml"
     with open(path, encoding="utf-8") as fh:
@@ -36,8 +37,13 @@ def main(argv: list[str]) -> int:
         props = resource.get("Properties") or {}
         if resource.get("Type") == "AWS::Serverless::Function" and isinstance(props.get("CodeUri"), str):
             props["CodeUri"] = "s3://idbellen-artifacts/lambdas.zip"
-    parameters = {"AWS::Region": os.environ["AWS_DEFAULT_REGION"], "AWS::AccountId": "123456789012",
-                  "AWS::Partition": "aws", "AWS::StackName": "idbellen-test", "AWS::URLSuffix": "amazonaws.com"}
+    parameters = {
+        "AWS::Region": os.environ["AWS_DEFAULT_REGION"],
+        "AWS::AccountId": "123456789012",
+        "AWS::Partition": "aws",
+        "AWS::StackName": "idbellen-test",
+        "AWS::URLSuffix": "amazonaws.com",
+    }
     out = transform(template, parameters, _NoManagedPolicies())
     json.dump(out, sys.stdout, indent=1, sort_keys=True)
     sys.stdout.write("\n")
