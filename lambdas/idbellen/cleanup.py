@@ -28,41 +28,39 @@ def delete_session(svc: Services, session_pk: str, reason: str, extra_keys: list
     # point (the contact or secret it came in with) last, so the trigger's retry still finds the session.
     members = sorted((k for k in members if k not in entry), key=lambda k: not k.startswith(SECRET))
     deleted = store.delete_keys([*members, session_pk, *entry])
-    contact_keys = [str(session["contact_pk"])] if session is not None and session.get("contact_pk") else []
-    if session is None and deleted:
-        # An earlier attempt was interrupted after it had deleted the session item; this one finished
-        # the job (its own entry point was left for last). Blank the contact it came in with, too.
+    if session is None and not deleted:
+        return 0  # nothing left: an earlier trigger already finished this deletion
+    if session is not None:
+        contact_keys = [str(session["contact_pk"])] if session.get("contact_pk") else []
+    else:
+        # An earlier attempt was interrupted after it had deleted the session item (it raised before
+        # logging); this one finished the job, since its own entry point was left for last.
         contact_keys = [k for k in entry if k.startswith(CONTACT)]
     for key in contact_keys:
         blank_contact_secret(svc, key.removeprefix(CONTACT))
-    if session is None and deleted:
-        # ... and the interrupted attempt wrote no processing record (it raised first): this one does,
-        # so every deletion is logged exactly once. Purpose and age went with the session item.
-        audit.record(
-            "deleted", svc.settings.tenant, session_pk, reason=reason, items_deleted=deleted, outcome="finished"
-        )
-        count("SessionsDeleted")
-        count(f"SessionsDeleted{reason.title().replace('_', '')}")
-        count_by("SessionsDeleted", reason=reason)
-    if session is not None:
+    _record_deletion(svc, session_pk, reason, deleted, session)
+    return deleted
+
+
+def _record_deletion(svc: Services, session_pk: str, reason: str, deleted: int, session: dict[str, Any] | None) -> None:
+    """Exactly one processing-log record per deleted session, and the PII-free deletion metrics.
+    When an interrupted attempt is finished, purpose and age went with the session item."""
+    fields: dict[str, Any] = {"reason": reason, "items_deleted": deleted}
+    age = None
+    if session is None:
+        fields["outcome"] = "finished"
+    else:
         age = clock.now() - int(session.get("created_at", clock.now()))
-        audit.record(
-            "deleted",
-            svc.settings.tenant,
-            session_pk,
-            purpose=session.get("purpose"),
-            reason=reason,
-            age_seconds=age,
-            items_deleted=deleted,
-        )
-        count("SessionsDeleted")
-        count(f"SessionsDeleted{reason.title().replace('_', '')}")
-        count_by("SessionsDeleted", reason=reason)
+        fields.update(purpose=session.get("purpose"), age_seconds=age)
+    audit.record("deleted", svc.settings.tenant, session_pk, **fields)
+    count("SessionsDeleted")
+    count(f"SessionsDeleted{reason.title().replace('_', '')}")
+    count_by("SessionsDeleted", reason=reason)
+    if age is not None:
         count("RecordAgeAtDeletion", age, "Seconds")
         count_by("RecordAgeAtDeletion", age, "Seconds", reason=reason)
     if deleted:
         count("RecordsDeleted", deleted)
-    return deleted
 
 
 def blank_contact_secret(svc: Services, initial_contact_id: str) -> None:
