@@ -73,13 +73,18 @@ def _record_failure(store: Store, tenant: str, rate_pks: tuple[str, str], now: i
         )
 
 
+def _unverified(result: str) -> dict[str, str]:
+    """The caller goes to the queue unverified; count why (the result code is the only detail)."""
+    count("CallsUnverified")
+    count_by("CallsUnverified", reason=result.lower())
+    count(f"Dtmf{result.title().replace('_', '')}")
+    return {"result": result}
+
+
 def redeem(svc: Services, call: Call) -> dict[str, str]:
     settings = svc.settings
     if not codes.valid_dtmf(call.digits, settings.dtmf_length):
-        count("CallsUnverified")
-        count_by("CallsUnverified", reason="invalid_input")
-        count("DtmfInvalidInput")
-        return {"result": INVALID_INPUT}
+        return _unverified(INVALID_INPUT)
     digits = str(call.digits)
     redactor.register(digits)
     store = svc.store
@@ -91,10 +96,7 @@ def redeem(svc: Services, call: Call) -> dict[str, str]:
     caller_failures = int(items.get(rate_pks[0], {}).get("failures", 0))
     global_failures = int(items.get(rate_pks[1], {}).get("failures", 0))
     if caller_failures >= settings.rate_limit_failures or global_failures >= GLOBAL_FAILURES_PER_MINUTE:
-        count("CallsUnverified")
-        count_by("CallsUnverified", reason="rate_limited")
-        count("DtmfRateLimited")
-        return {"result": RATE_LIMITED}
+        return _unverified(RATE_LIMITED)
 
     dtmf = items.get(dtmf_pk)
     pending = dtmf is not None and dtmf.get("state") == "pending"
@@ -105,10 +107,7 @@ def redeem(svc: Services, call: Call) -> dict[str, str]:
     if result is not None:
         if result == NOT_FOUND:
             _record_failure(store, settings.tenant, rate_pks, now)
-        count("CallsUnverified")
-        count_by("CallsUnverified", reason=result)
-        count(f"Dtmf{result.title().replace('_', '')}")
-        return {"result": result}
+        return _unverified(result)
     assert dtmf is not None
     caller_match = _caller_match(key, settings.tenant, dtmf, call.caller)
 
@@ -121,9 +120,7 @@ def redeem(svc: Services, call: Call) -> dict[str, str]:
             dtmf = store.get(dtmf_pk)
             retry = _check(dtmf, call, settings.call_window_seconds, now)
             if retry is not None:
-                count("CallsUnverified")
-                count_by("CallsUnverified", reason=retry)
-                return {"result": retry}
+                return _unverified(retry)
             assert dtmf is not None
             if float(dtmf.get("attempt_at", 0)) >= call.attempt_at:
                 # A newer attempt for this contact has linked the call; Connect listens to that one.
