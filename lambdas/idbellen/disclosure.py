@@ -87,17 +87,8 @@ def read(svc: Services, secret: object, contact_id: object, agent_id: str | None
     attributes = []
     for attr_id, value in payload.get("attributes", []):
         redactor.register(value)
-        attributes.append(
-            {
-                "id": attr_id,
-                "label": purpose.label_for(attr_id) if purpose else attr_id,
-                "labels": {
-                    "nl": purpose.label_for(attr_id, "nl") if purpose else attr_id,
-                    "en": purpose.label_for(attr_id, "en") if purpose else attr_id,
-                },
-                "value": value,
-            }
-        )
+        labels = {lang: purpose.label_for(attr_id, lang) if purpose else attr_id for lang in ("nl", "en")}
+        attributes.append({"id": attr_id, "label": labels["nl"], "labels": labels, "value": value})
     audit.record(
         "shown_to_agent",
         svc.settings.tenant,
