@@ -26,11 +26,35 @@ REFERENCE = re.compile(r"^(?!.*[0-9]{5})[A-Za-z0-9 .,:;/#()_+&=?%'-]{1,200}$")
 OIN = re.compile(r"^[0-9]{20}$")
 DURATION = re.compile(r"^P(?=[0-9])([0-9]+Y)?([0-9]+M)?([0-9]+D)?$")
 MAX_TTL = 3600
+# One or more PEM public keys (the IRMA server's result-JWT key; two during a rotation).
+PEM_BLOCK = re.compile(r"-----BEGIN PUBLIC KEY-----\s*([A-Za-z0-9+/=\s]+?)\s*-----END PUBLIC KEY-----")
+MAX_JWT_KEYS = 4
+# irmago's `jwt_issuer` (the CLI's default is `irmaserver`): printable, no whitespace at the ends.
+ISSUER = re.compile(r"^[\x21-\x7e]([\x20-\x7e]{0,198}[\x21-\x7e])?$")
+
+# The largest result an IRMA server can POST to our callback for a purpose, so the body limit fits
+# every real result (docs/architecture.md, "The callback body limit"). An IRMA attribute value is a
+# number the issuer signs, a few dozen bytes in practice; 255 bytes per value is our assumption,
+# with margin (not a scheme fact: a longer value makes the limit too small, docs say so). Go's JSON
+# encoder writes a byte as at most 6 characters (\u003c for <, >, &, control bytes, bad UTF-8), and
+# a disclosed attribute carries its value 4 times (rawvalue and value "", "en", "nl"). EXTRA
+# attributes can be any other attribute of the credentials used: at most 32 per credential type.
+MAX_VALUE_BYTES = 255
+MAX_ATTRIBUTES_PER_CREDENTIAL = 32
+ATTRIBUTE_JSON_OVERHEAD = 256  # keys, status, issuancetime, notrevoked(before), punctuation
+RESULT_JSON_OVERHEAD = 512  # token, status, type, proofStatus, error, iss/sub/iat/exp, brackets
+JWT_SIGNATURE_CHARS = 683  # base64url of a 4096-bit RSA signature (342 for 2048 bits)
 
 
 @dataclass(frozen=True)
 class Purpose:
-    """What a call topic asks the citizen to disclose, and how the agent sees it labelled."""
+    """What a call topic asks the citizen to disclose, and how the agent sees it labelled.
+
+    `disclose` is IRMA's condiscon of attribute ids: every inner list of the outer list (a
+    disjunction) must be satisfied by one of its alternatives (conjunctions). An empty alternative
+    makes the disjunction optional, as in IRMA. `optional` names attributes whose value may be
+    empty (IRMA's NULL); every other attribute is requested with `notNull` and must have a value.
+    """
 
     id: str
     label: dict[str, str]
@@ -41,6 +65,7 @@ class Purpose:
     # its register of processing activities (AVG art. 30) and the legal basis it relies on.
     activity: str | None = None
     legal_basis: str | None = None
+    optional: frozenset[str] = frozenset()
 
     def attribute_ids(self) -> list[str]:
         """Every attribute id any condiscon of this purpose may disclose (types, never values)."""
@@ -55,6 +80,15 @@ class Purpose:
         labels = self.labels.get(attribute_id, {})
         return labels.get(lang) or labels.get("nl") or attribute_id.rsplit(".", 1)[-1]
 
+    def max_result_bytes(self) -> int:
+        """An upper bound of this purpose's result JWT (or unsigned result JSON) in bytes."""
+        credentials = {attr.rsplit(".", 1)[0] for attr in self.attribute_ids()}
+        longest_id = max(len(a) for a in self.attribute_ids())
+        per_attribute = ATTRIBUTE_JSON_OVERHEAD + longest_id + 4 * 6 * MAX_VALUE_BYTES
+        attributes = len(credentials) * MAX_ATTRIBUTES_PER_CREDENTIAL
+        payload = RESULT_JSON_OVERHEAD + attributes * per_attribute
+        return 64 + (payload * 4 + 2) // 3 + JWT_SIGNATURE_CHARS
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -64,7 +98,9 @@ class Settings:
     kms_key_id: str = ""
     irma_url: str = ""
     irma_token_param: str = ""
-    irma_jwt_public_key: str = ""
+    irma_jwt_public_keys: tuple[str, ...] = ()
+    irma_jwt_issuer: str = "irmaserver"
+    irma_unsigned_callbacks: bool = False
     public_api_url: str = ""
     phone_number: str = ""
     purposes: dict[str, Purpose] = field(default_factory=dict)
@@ -83,6 +119,20 @@ class Settings:
 
     def purpose(self, purpose_id: str) -> Purpose | None:
         return self.purposes.get(purpose_id)
+
+    @property
+    def irma_callbacks(self) -> str:
+        """How results may arrive by callback: `signed` (a result JWT, verified against our keys),
+        `unsigned` (no key: the IRMA server posts plain JSON, which we never trust) or `off` (no
+        key and unsigned callbacks not allowed: we send no callbackUrl, irmago would refuse it)."""
+        if self.irma_jwt_public_keys:
+            return "signed"
+        return "unsigned" if self.irma_unsigned_callbacks else "off"
+
+    @property
+    def callback_body_limit(self) -> int:
+        """The largest callback body we read: the largest result of any configured purpose."""
+        return max((p.max_result_bytes() for p in self.purposes.values()), default=8 * 1024)
 
     def require(self, *names: str) -> None:
         """Fail with the variable's name when a function needs a setting another function may omit."""
@@ -140,21 +190,7 @@ def parse_purposes(raw: str) -> dict[str, Purpose]:
             raise ConfigError(f"{PREFIX}PURPOSES: purpose ids must match {PURPOSE_ID.pattern}")
         if not isinstance(spec, dict):
             raise ConfigError(f"{PREFIX}PURPOSES[{pid}] must be an object")
-        disclose = spec.get("disclose")
-        if (
-            not isinstance(disclose, list)
-            or not disclose
-            or not all(
-                isinstance(discon, list)
-                and discon
-                and all(
-                    isinstance(con, list) and con and all(isinstance(a, str) and ATTRIBUTE_ID.match(a) for a in con)
-                    for con in discon
-                )
-                for discon in disclose
-            )
-        ):
-            raise ConfigError(f"{PREFIX}PURPOSES[{pid}].disclose must be a non-empty condiscon of attribute ids")
+        disclose, optional = _condiscon(spec.get("disclose"), pid)
         raw_labels = spec.get("labels", {})
         if not isinstance(raw_labels, dict):
             raise ConfigError(f"{PREFIX}PURPOSES[{pid}].labels must be an object")
@@ -176,8 +212,80 @@ def parse_purposes(raw: str) -> dict[str, Purpose]:
             queue=queue,
             activity=refs["activity"],
             legal_basis=refs["legal_basis"],
+            optional=frozenset(optional),
         )
     return purposes
+
+
+def _condiscon(raw: Any, pid: str) -> tuple[list[list[list[str]]], set[str]]:
+    """IRMA's condiscon with our one extension: an attribute may be written as
+    `{"id": "<attribute id>", "optional": true}` (its value may be empty). Returns the condiscon of
+    ids and the optional attribute ids."""
+    where = f"{PREFIX}PURPOSES[{pid}].disclose"
+    if not isinstance(raw, list) or not raw:
+        raise ConfigError(f"{where} must be a non-empty condiscon of attribute ids")
+    disclose: list[list[list[str]]] = []
+    optional: set[str] = set()
+    required_somewhere = False
+    for discon in raw:
+        if not isinstance(discon, list) or not discon or not all(isinstance(con, list) for con in discon):
+            raise ConfigError(f"{where} must be a non-empty condiscon of attribute ids")
+        if sum(1 for con in discon if not con) > 1:
+            raise ConfigError(f"{where}: a disjunction has at most one empty (optional) alternative")
+        cons: list[list[str]] = []
+        for con in discon:
+            ids: list[str] = []
+            for entry in con:
+                attr_id, is_optional = _attribute_entry(entry, where)
+                if attr_id in ids:
+                    raise ConfigError(f"{where}: an alternative names an attribute twice")
+                ids.append(attr_id)
+                if is_optional:
+                    optional.add(attr_id)
+            cons.append(ids)
+        disclose.append(cons)
+    for cons in disclose:
+        if all(cons) and all(any(a not in optional for a in con) for con in cons):
+            required_somewhere = True
+    if not required_somewhere:
+        raise ConfigError(
+            f"{where} must require something: a disjunction without an empty alternative, each of whose "
+            "alternatives has an attribute that is not optional"
+        )
+    return disclose, optional
+
+
+def _attribute_entry(entry: Any, where: str) -> tuple[str, bool]:
+    if isinstance(entry, str) and ATTRIBUTE_ID.match(entry):
+        return entry, False
+    if (
+        isinstance(entry, dict)
+        and set(entry) <= {"id", "optional"}
+        and isinstance(entry.get("id"), str)
+        and ATTRIBUTE_ID.match(entry["id"])
+        and isinstance(entry.get("optional", False), bool)
+    ):
+        return entry["id"], bool(entry.get("optional", False))
+    raise ConfigError(f"{where} must be a non-empty condiscon of attribute ids")
+
+
+def parse_public_keys(raw: str) -> tuple[str, ...]:
+    """One or more PEM public keys (`\\n` escapes allowed), each normalised to its own PEM block."""
+    text = raw.replace("\\n", "\n").strip()
+    if not text:
+        return ()
+    blocks = PEM_BLOCK.findall(text)
+    leftover = PEM_BLOCK.sub("", text).strip()
+    if not blocks or leftover or len(blocks) > MAX_JWT_KEYS:
+        raise ConfigError(f"{PREFIX}IRMA_JWT_PUBLIC_KEY must be one or more (at most {MAX_JWT_KEYS}) PEM public keys")
+    keys = []
+    for body in blocks:
+        b64 = "".join(body.split())
+        if len(b64) < 64:
+            raise ConfigError(f"{PREFIX}IRMA_JWT_PUBLIC_KEY must be one or more PEM public keys")
+        lines = [b64[i : i + 64] for i in range(0, len(b64), 64)]
+        keys.append("-----BEGIN PUBLIC KEY-----\n" + "\n".join(lines) + "\n-----END PUBLIC KEY-----\n")
+    return tuple(dict.fromkeys(keys))
 
 
 def load() -> Settings:
@@ -197,9 +305,10 @@ def load() -> Settings:
     agent_auth = _env("AGENT_AUTH", "jwt")
     if agent_auth not in ("jwt", "off"):
         raise ConfigError(f"{PREFIX}AGENT_AUTH must be 'jwt' or 'off'")
-    pem = _env("IRMA_JWT_PUBLIC_KEY", "").replace("\\n", "\n")
-    if pem and "BEGIN PUBLIC KEY" not in pem:
-        raise ConfigError(f"{PREFIX}IRMA_JWT_PUBLIC_KEY must be a PEM public key")
+    keys = parse_public_keys(_env("IRMA_JWT_PUBLIC_KEY", ""))
+    issuer = _env("IRMA_JWT_ISSUER", "irmaserver")
+    if not ISSUER.match(issuer):
+        raise ConfigError(f"{PREFIX}IRMA_JWT_ISSUER must be irmago's jwt_issuer: printable, at most 200 characters")
     purposes_raw = _env("PURPOSES", "")
     oin = _env("CONTROLLER_OIN", "")
     if oin and not OIN.match(oin):
@@ -214,7 +323,9 @@ def load() -> Settings:
         kms_key_id=_env("KMS_KEY_ID", ""),
         irma_url=irma_url,
         irma_token_param=_env("IRMA_TOKEN_PARAM", ""),
-        irma_jwt_public_key=pem,
+        irma_jwt_public_keys=keys,
+        irma_jwt_issuer=issuer,
+        irma_unsigned_callbacks=_switch("IRMA_UNSIGNED_CALLBACKS", False),
         public_api_url=api_url,
         phone_number=phone,
         purposes=parse_purposes(purposes_raw) if purposes_raw else {},
