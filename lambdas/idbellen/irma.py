@@ -3,24 +3,26 @@
 The requestor token authenticates us to the IRMA server; the per-session token is the key to a
 citizen's result. Neither is ever logged: urllib3's logger is pinned (observability) because its
 DEBUG lines carry request URLs, and both tokens are registered with the redactor.
+
+`requests` is imported only when a client is built: the IRMA callback (which must answer within the
+app's 4.2 s, cold) uses the result rules here and never calls the IRMA server.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeGuard
-
-import requests
-from requests.adapters import HTTPAdapter
-from urllib3.util.retry import Retry
+from typing import TYPE_CHECKING, Any, TypeGuard
 
 from idbellen import clock
 from idbellen.config import Purpose
 from idbellen.errors import IntegrityError, IrmaError, SessionUnknown
-from idbellen.observability import redactor
+from idbellen.redaction import redactor
+
+if TYPE_CHECKING:
+    import requests
 
 FINAL_STATUSES = frozenset({"DONE", "CANCELLED", "TIMEOUT"})
 MOBILE_SUFFIX = ".mobilenumber"
@@ -48,6 +50,10 @@ class Outcome:
 
 
 def _session() -> requests.Session:
+    import requests
+    from requests.adapters import HTTPAdapter
+    from urllib3.util.retry import Retry
+
     http = requests.Session()
     # Reads are idempotent and retried on transport errors and 502/503/504; starting a session is a
     # POST and is retried only when the connection was never made.
@@ -73,6 +79,8 @@ class IrmaClient:
         self.http = http or _session()
 
     def _request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        import requests
+
         try:
             return self.http.request(method, self.base_url + path, timeout=(CONNECT_TIMEOUT, READ_TIMEOUT), **kwargs)
         except requests.RequestException:
@@ -139,23 +147,44 @@ class IrmaClient:
 
 
 def disclosure_request(
-    purpose: Purpose, phone_number: str, dtmf: str, callback_url: str, timeout: int
+    purpose: Purpose, phone_number: str, dtmf: str, callback_url: str | None, timeout: int
 ) -> dict[str, Any]:
-    """Extended session request. Never sets `augmentReturnUrl` (it would append our token)."""
-    return {
+    """Extended session request. Never sets `augmentReturnUrl` (it would append our token).
+
+    Attributes the purpose requires are asked for with `notNull` (the app then offers only
+    credentials that hold a value); optional ones as plain ids (a NULL value satisfies them). No
+    `callbackUrl` when `callback_url` is None: irmago refuses one (501) without a JWT key unless it
+    allows unsigned callbacks."""
+    disclose = [
+        [[a if a in purpose.optional else {"type": a, "notNull": True} for a in con] for con in discon]
+        for discon in purpose.disclose
+    ]
+    request: dict[str, Any] = {
         "request": {
             "@context": "https://irma.app/ld/request/disclosure/v2",
-            "disclose": purpose.disclose,
+            "disclose": disclose,
             "labels": {str(i): purpose.label for i in range(len(purpose.disclose))},
             "clientReturnUrl": f"tel:{phone_number},{dtmf}",
         },
         "timeout": timeout,
-        "callbackUrl": callback_url,
     }
+    if callback_url is not None:
+        request["callbackUrl"] = callback_url
+    return request
 
 
 def evaluate(result: dict[str, Any], purpose: Purpose) -> Outcome:
-    """Accept only DONE + VALID with every requested inner conjunction present, values as raw strings."""
+    """Accept only DONE + VALID where every disjunction of the purpose is satisfied by one of its
+    alternatives, as irmago reports it (irma/requests.go `AttributeConDisCon.Satisfy`, irma/verify.go
+    `DisclosedAttributes`):
+
+    - `disclosed[i]` answers disjunction i: the attributes of one alternative, in its order, each
+      `PRESENT` with a string value or — only if the purpose marks it optional — `NULL` (`rawvalue`
+      null); `[]` only where the purpose allows an empty alternative; `null` (unsatisfied) never;
+    - after them may come one list of `EXTRA` attributes (disclosed, not asked for): dropped;
+    - anything else — fewer lists, an unknown shape, an attribute the alternative does not name —
+      is `missing_attributes`. Never more is stored than the purpose asked for, never less accepted.
+    """
     status = result.get("status")
     proof = result.get("proofStatus") or ""
     if status not in FINAL_STATUSES:
@@ -166,43 +195,78 @@ def evaluate(result: dict[str, Any], purpose: Purpose) -> Outcome:
         return Outcome(True, False, "timeout")
     if proof != "VALID":
         return Outcome(True, False, "invalid_proof", proof_status=str(proof)[:32])
+    missing = Outcome(True, False, "missing_attributes", proof_status=proof)
     disclosed = result.get("disclosed")
-    allowed = set(purpose.attribute_ids())
-    if not isinstance(disclosed, list) or len(disclosed) != len(purpose.disclose):
-        return Outcome(True, False, "missing_attributes", proof_status=proof)
+    wanted = len(purpose.disclose)
+    if not isinstance(disclosed, list) or len(disclosed) not in (wanted, wanted + 1):
+        return missing
+    if len(disclosed) == wanted + 1 and not _all_extra(disclosed[-1]):
+        return missing
     attributes: list[tuple[str, str]] = []
-    for con in disclosed:
-        if not isinstance(con, list) or not con:
-            return Outcome(True, False, "missing_attributes", proof_status=proof)
-        for attr in con:
-            if not isinstance(attr, dict):
-                return Outcome(True, False, "missing_attributes", proof_status=proof)
-            attr_id, raw, state = attr.get("id"), attr.get("rawvalue"), attr.get("status")
-            if state != "PRESENT" or not isinstance(attr_id, str) or not isinstance(raw, str):
-                return Outcome(True, False, "missing_attributes", proof_status=proof)
-            if attr_id not in allowed:
-                continue  # never store what the purpose did not ask for
-            attributes.append((attr_id, raw))
+    for discon, answer in zip(purpose.disclose, disclosed[:wanted], strict=True):
+        chosen = _satisfied(discon, answer, purpose.optional)
+        if chosen is None:
+            return missing
+        attributes.extend(chosen)
     if not attributes:
-        return Outcome(True, False, "missing_attributes", proof_status=proof)
+        return missing
     return Outcome(True, True, "accepted", attributes, proof)
 
 
-def verify_result_jwt(token: str, public_key_pem: str) -> dict[str, Any]:
-    """Verify an IRMA result JWT (RS256, iss irmaserver, sub disclosing_result, unexpired)."""
+def _satisfied(discon: list[list[str]], answer: object, optional: frozenset[str]) -> list[tuple[str, str]] | None:
+    """The (id, value) pairs with a value if `answer` satisfies one alternative of `discon`."""
+    if not isinstance(answer, list):
+        return None  # null: irmago's unsatisfied disjunction
+    for con in discon:
+        if len(con) != len(answer):
+            continue
+        values: list[tuple[str, str]] = []
+        for attr_id, attr in zip(con, answer, strict=True):
+            if not isinstance(attr, dict) or attr.get("id") != attr_id:
+                break
+            state, raw = attr.get("status"), attr.get("rawvalue")
+            if state == "PRESENT" and isinstance(raw, str):
+                values.append((attr_id, raw))
+            elif state == "NULL" and raw is None and attr_id in optional:
+                continue  # an optional attribute without a value: nothing to store
+            else:
+                break
+        else:
+            return values
+    return None
+
+
+def _all_extra(answer: object) -> bool:
+    return (
+        isinstance(answer, list)
+        and bool(answer)
+        and all(isinstance(a, dict) and a.get("status") == "EXTRA" for a in answer)
+    )
+
+
+def verify_result_jwt(token: str, public_keys: str | Sequence[str], issuer: str = "irmaserver") -> dict[str, Any]:
+    """Verify an IRMA result JWT: RS256 by one of `public_keys` (PEM; two during a key rotation),
+    `iss` irmago's `jwt_issuer`, `sub` `disclosing_result`, unexpired (`exp` = iat + the request's
+    validity, 120 s by default)."""
     import jwt  # only the callback path pays for PyJWT
 
-    try:
-        claims = jwt.decode(
-            token,
-            public_key_pem,
-            algorithms=["RS256"],
-            issuer="irmaserver",
-            # Times are checked below against idbellen.clock, the one "now" every other check uses.
-            options={"require": ["exp", "iat", "iss", "sub"], "verify_exp": False, "verify_iat": False},
-        )
-    except jwt.PyJWTError:
-        raise IntegrityError("result JWT failed verification") from None
+    keys = [public_keys] if isinstance(public_keys, str) else list(public_keys)
+    claims: dict[str, Any] | None = None
+    for pem in keys:
+        try:
+            claims = jwt.decode(
+                token,
+                pem,
+                algorithms=["RS256"],
+                issuer=issuer,
+                # Times are checked below against idbellen.clock, the one "now" every other check uses.
+                options={"require": ["exp", "iat", "iss", "sub"], "verify_exp": False, "verify_iat": False},
+            )
+            break
+        except jwt.PyJWTError:
+            continue
+    if claims is None:
+        raise IntegrityError("result JWT failed verification")
     if claims.get("sub") != "disclosing_result":
         raise IntegrityError("result JWT has the wrong subject")
     now, exp, iat = clock.now(), claims.get("exp"), claims.get("iat")

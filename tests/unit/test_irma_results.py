@@ -1,4 +1,5 @@
-"""Which IRMA results we accept: only DONE + VALID with every requested attribute present."""
+"""Which IRMA results we accept: only DONE + VALID satisfying every disjunction of the purpose, in the
+shapes irmago really sends (irma/verify.go DisclosedAttributes, irma/requests.go Satisfy)."""
 
 from __future__ import annotations
 
@@ -60,9 +61,15 @@ def test_unfinished_sessions_keep_waiting(status):
     "disclosed",
     [
         [[attr(BSN, "999990019")]],  # a whole disjunction missing
-        [[attr(BSN, "999990019")], [attr(NAME, None, "NULL")]],
-        [[attr(BSN, "999990019")], []],
+        [[attr(BSN, "999990019")], None],  # irmago's unsatisfied disjunction
+        [[attr(BSN, "999990019")], [attr(NAME, None, "NULL")]],  # NULL for an attribute the purpose requires
+        [[attr(BSN, "999990019")], []],  # empty, but the purpose has no empty alternative here
         [[attr(BSN, "999990019")], ["not a dict"]],
+        [[attr(BSN, "999990019")], [attr(NAME, "Demo Burger", "EXTRA")]],  # EXTRA in place of a requested one
+        [[attr(NAME, "Demo Burger")], [attr(BSN, "999990019")]],  # answers in the wrong disjunction
+        [[attr(BSN, "999990019")], [attr(NAME, "Demo Burger")], [attr(BSN, "1", "PRESENT")]],  # 3rd list not EXTRA
+        [[attr(BSN, "999990019")], [attr(NAME, "Demo Burger")], []],
+        [[attr(BSN, 999990019)], [attr(NAME, "Demo Burger")]],  # a number is no raw value
         "not a list",
     ],
 )
@@ -71,14 +78,82 @@ def test_incomplete_disclosures_are_rejected(disclosed):
     assert outcome.final and not outcome.accepted and outcome.reason == "missing_attributes"
 
 
-def test_attributes_the_purpose_did_not_ask_for_are_dropped():
+def test_extra_attributes_come_as_one_more_list_and_are_never_stored():
     extra = [
-        [attr(BSN, "999990019"), attr("pbdf.gemeente.personalData.dateofbirth", "01-01-1970")],
+        [attr(BSN, "999990019")],
         [attr(NAME, "Demo Burger")],
+        [attr("pbdf.gemeente.personalData.dateofbirth", "01-01-1970", "EXTRA"), attr(MOBILE, "0612345678", "EXTRA")],
     ]
     outcome = evaluate(result(disclosed=extra), PURPOSE)
     assert outcome.accepted
-    assert [a for a, _ in outcome.attributes] == [BSN, NAME]
+    assert outcome.attributes == [(BSN, "999990019"), (NAME, "Demo Burger")]
+
+
+def test_attributes_inside_a_requested_list_that_the_alternative_does_not_name_are_refused():
+    # irmago never puts an unrequested attribute inside a requested list: such a result is not trusted
+    inside = [[attr(BSN, "999990019"), attr("pbdf.gemeente.personalData.dateofbirth", "x")], [attr(NAME, "D")]]
+    assert not evaluate(result(disclosed=inside), PURPOSE).accepted
+
+
+FIRST, PREFIX, SURNAME = (f"pbdf.gemeente.personalData.{a}" for a in ("firstnames", "prefix", "surname"))
+MOBILE = "pbdf.sidn-pbdf.mobilenumber.mobilenumber"
+RICH = parse_purposes(
+    json.dumps(
+        {
+            "rich": {
+                "disclose": [
+                    [[BSN]],
+                    [[NAME], [FIRST, {"id": PREFIX, "optional": True}, SURNAME]],
+                    [[], [MOBILE]],
+                ]
+            }
+        }
+    )
+)["rich"]
+
+
+def test_the_second_alternative_with_a_null_optional_attribute_and_a_skipped_optional_disjunction():
+    disclosed = [
+        [attr(BSN, "999990019")],
+        [attr(FIRST, "Jan"), attr(PREFIX, None, "NULL"), attr(SURNAME, "Jansen")],
+        [],
+    ]
+    outcome = evaluate(result(disclosed=disclosed), RICH)
+    assert outcome.accepted
+    assert outcome.attributes == [(BSN, "999990019"), (FIRST, "Jan"), (SURNAME, "Jansen")]  # no value, nothing stored
+
+
+def test_an_optional_disjunction_that_was_answered_is_stored():
+    disclosed = [[attr(BSN, "999990019")], [attr(NAME, "Jan Jansen")], [attr(MOBILE, "0612345678")]]
+    outcome = evaluate(result(disclosed=disclosed), RICH)
+    assert outcome.accepted and (MOBILE, "0612345678") in outcome.attributes
+
+
+@pytest.mark.parametrize(
+    "disclosed",
+    [
+        [[attr(BSN, "999990019")], [attr(FIRST, "Jan"), attr(PREFIX, None, "NULL")], []],  # alternative cut short
+        [[attr(BSN, "999990019")], [attr(FIRST, None, "NULL"), attr(PREFIX, "van"), attr(SURNAME, "J")], []],
+        [[attr(BSN, "999990019")], [attr(FIRST, "Jan"), attr(PREFIX, "null", "NULL"), attr(SURNAME, "J")], []],
+        [[attr(BSN, "999990019")], [attr(NAME, "Jan Jansen")], None],  # optional, yet unsatisfied: not VALID
+        [[attr(BSN, "999990019")], [attr(NAME, "Jan Jansen")]],  # the optional disjunction's answer missing
+    ],
+)
+def test_never_fewer_than_the_purpose_requires(disclosed):
+    assert not evaluate(result(disclosed=disclosed), RICH).accepted
+
+
+def test_the_request_asks_required_attributes_with_not_null_and_optional_ones_plainly():
+    request = disclosure_request(RICH, "+31141234567", "12345678", None, 300)
+    assert request["request"]["disclose"] == [
+        [[{"type": BSN, "notNull": True}]],
+        [
+            [{"type": NAME, "notNull": True}],
+            [{"type": FIRST, "notNull": True}, PREFIX, {"type": SURNAME, "notNull": True}],
+        ],
+        [[], [{"type": MOBILE, "notNull": True}]],
+    ]
+    assert "callbackUrl" not in request  # no callback: irmago without a JWT key refuses one (501)
 
 
 def test_request_has_the_tel_return_url_a_callback_and_no_augmented_return_url():
@@ -87,7 +162,7 @@ def test_request_has_the_tel_return_url_a_callback_and_no_augmented_return_url()
     assert request["callbackUrl"] == "https://api.example/irma/callback/x"
     assert request["timeout"] == 300
     assert "augmentReturnUrl" not in request and "augmentReturnUrl" not in request["request"]
-    assert request["request"]["disclose"] == PURPOSE.disclose
+    assert request["request"]["disclose"] == [[[{"type": BSN, "notNull": True}]], [[{"type": NAME, "notNull": True}]]]
 
 
 def test_mobile_numbers_are_found_by_attribute_type():
@@ -124,6 +199,30 @@ def test_result_jwts_with_wrong_claims_fail(keys, bad):
     private, pem, _ = keys
     with pytest.raises(IntegrityError):
         verify_result_jwt(jwt.encode(claims(**bad), private, algorithm="RS256"), pem)
+
+
+def test_any_of_several_keys_verifies_for_a_rotation(keys):
+    private, pem, other = keys
+    other_pem = (
+        other.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
+    for signer in (private, other):
+        token = jwt.encode(claims(), signer, algorithm="RS256")
+        assert verify_result_jwt(token, [pem, other_pem])["token"] == "t"
+        assert verify_result_jwt(token, [other_pem, pem])["token"] == "t"
+
+
+def test_the_issuer_is_irmagos_configured_jwt_issuer(keys):
+    private, pem, _ = keys
+    token = jwt.encode(claims(iss="yivi.gemeente.example"), private, algorithm="RS256")
+    assert verify_result_jwt(token, [pem], "yivi.gemeente.example")["iss"] == "yivi.gemeente.example"
+    with pytest.raises(IntegrityError):
+        verify_result_jwt(token, [pem])  # the default, irmaserver
+    no_issuer = jwt.encode({k: v for k, v in claims().items() if k != "iss"}, private, algorithm="RS256")
+    with pytest.raises(IntegrityError):
+        verify_result_jwt(no_issuer, [pem])
 
 
 def test_result_jwts_signed_by_another_key_or_unsigned_fail(keys):
