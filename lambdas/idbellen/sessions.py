@@ -1,8 +1,18 @@
 """Citizen side: start a disclosure session, report its status, accept or pull its result.
 
-Three idempotent triggers reach `_accept`: the IRMA server's callback (signed result JWT), the
+Three idempotent triggers reach `_accept`: the IRMA server's callback (a signed result JWT), the
 browser's `complete`, and the DTMF function's pull. Only the first result that is final changes the
 record; later triggers see the stored status.
+
+The callback never calls the IRMA server. irmago POSTs it synchronously inside the app's final
+request, *before* it stores DONE (a pull during the callback still reads CONNECTED), and a session
+that timed out fires a TIMEOUT callback on every access until it is deleted: a callback that pulled
+would read nothing useful, or feed the next callback. With a JWT key the signed result is used as
+is; without one (`IDBELLEN_IRMA_UNSIGNED_CALLBACKS=on`) the body is never read: the callback only
+leaves a hint, and the citizen's next status poll pulls (docs/architecture.md, "IRMA callbacks").
+
+Logging and metrics come from `observability_lite` (stdlib), so the callback's cold start imports
+no Powertools: it must answer within the app's 4.2 s (`make bench`: `cold_callback_ms`).
 """
 
 from __future__ import annotations
@@ -14,7 +24,7 @@ from typing import Any
 from idbellen import audit, clock, codes, crypto
 from idbellen.errors import BadRequest, ConfigError, IntegrityError, IrmaError, NotFound, SessionUnknown, Unavailable
 from idbellen.irma import disclosure_request, evaluate, mobile_numbers, verify_result_jwt
-from idbellen.observability import count, count_by, logger, redactor
+from idbellen.observability_lite import count, count_by, logger, redactor, safe_error
 from idbellen.store import DTMF, SESSION, ConditionFailed, put_op, update_op
 from idbellen.wiring import Services
 
@@ -50,13 +60,11 @@ def start(svc: Services, purpose_id: object) -> dict[str, Any]:
         redactor.register(dtmf)
         pk = session_pk(session_id)
         dtmf_pk = DTMF + codes.keyed_ref(key, "dtmf", settings.tenant, dtmf)
-        request = disclosure_request(
-            purpose,
-            settings.phone_number,
-            dtmf,
-            f"{settings.public_api_url}/irma/callback/{session_id}",
-            settings.irma_session_timeout,
-        )
+        callback_url = None
+        if settings.irma_callbacks != "off":
+            callback_id = crypto.seal_callback_id(key, settings.tenant, pk.removeprefix(SESSION))
+            callback_url = f"{settings.public_api_url}/irma/callback/{callback_id}"
+        request = disclosure_request(purpose, settings.phone_number, dtmf, callback_url, settings.irma_session_timeout)
         try:
             started = svc.irma.start(request)
         except IrmaError:
@@ -132,6 +140,15 @@ def _load(svc: Services, session_id: object) -> tuple[str, dict[str, Any]]:
 def status(svc: Services, session_id: object) -> dict[str, Any]:
     pk, item = _load(svc, session_id)
     assert isinstance(session_id, str)
+    if item["status"] == PENDING and item.get("result_hint"):
+        # An unsigned callback said the session ended: pull now (irmago has stored the result by the
+        # time the browser polls; a pull that still reads an unfinished session changes nothing).
+        # A status poll never fails because of it: the IRMA server may be down, the status is not.
+        try:
+            if _pull(svc, pk, item, trigger="hint") != PENDING:
+                item = svc.store.get(pk) or item
+        except (Unavailable, IntegrityError) as exc:
+            logger.warning("pull after a callback hint failed", extra=safe_error(exc))
     body: dict[str, Any] = {
         "status": item["status"],
         "purpose": item["purpose"],
@@ -165,19 +182,32 @@ def pull_by_pk(svc: Services, pk: object) -> dict[str, Any]:
     return {"status": _pull(svc, pk, item, trigger="phone")}
 
 
-def callback(svc: Services, session_id: object, body: str) -> dict[str, Any]:
-    """IRMA server trigger. With a configured key the signed result is used as is (bound to this
-    session by its token); without one, the callback only prompts a pull."""
-    pk, item = _load(svc, session_id)
+def callback(svc: Services, callback_id: object, body: str) -> dict[str, Any]:
+    """IRMA server trigger. Never calls the IRMA server (see the module docstring).
+
+    Signed (a JWT key is configured): the result JWT must verify against one of the keys, carry the
+    configured issuer and this session's token; then it is accepted as it stands. Unsigned (no key,
+    unsigned callbacks on): the body is not read at all; the session gets a `result_hint` and the
+    next status poll pulls. Off: we sent no callbackUrl, so nothing is expected here (404)."""
+    settings = svc.settings
+    mode = settings.irma_callbacks
+    if mode == "off":
+        raise NotFound("callbacks are off")
+    record = crypto.open_callback_id(svc.hash_key(), settings.tenant, callback_id)
+    if record is None:
+        raise NotFound("unknown callback")
+    pk = SESSION + record
+    item = svc.store.get(pk)
+    if item is None:
+        raise NotFound("unknown session")
     if item["status"] != PENDING:
-        return {"status": item["status"]}
-    pem = svc.settings.irma_jwt_public_key
-    if not pem:
-        return {"status": _pull(svc, pk, item, trigger="callback")}
-    if not body or len(body) > 64_000:
+        return {"status": item["status"]}  # e.g. the repeated TIMEOUT callbacks of a timed-out session
+    if mode == "unsigned":
+        return {"status": _hint(svc, pk)}
+    if not body:
         raise BadRequest("result_jwt_required")
     try:
-        claims = verify_result_jwt(body.strip(), pem)
+        claims = verify_result_jwt(body.strip(), settings.irma_jwt_public_keys, settings.irma_jwt_issuer)
     except IntegrityError:
         count("CallbackRejected")
         raise BadRequest("invalid_result_jwt") from None
@@ -187,6 +217,23 @@ def callback(svc: Services, session_id: object, body: str) -> dict[str, Any]:
         count("CallbackRejected")
         raise BadRequest("invalid_result_jwt")
     return {"status": _accept(svc, pk, item, claims, data_key, trigger="callback")}
+
+
+def _hint(svc: Services, pk: str) -> str:
+    """Note that an (unsigned, untrusted) callback arrived; one write per session at most."""
+    try:
+        svc.store.update(
+            pk,
+            "SET result_hint = :now",
+            "#status = :pending AND attribute_not_exists(result_hint) AND expires_at > :now",
+            names={"#status": "status"},
+            values={":pending": PENDING, ":now": clock.now()},
+            returns="NONE",
+        )
+    except ConditionFailed:
+        return PENDING  # already hinted (irmago repeats TIMEOUT callbacks), or no longer pending
+    count("CallbackHints")
+    return PENDING
 
 
 def _pull(svc: Services, pk: str, item: dict[str, Any], trigger: str) -> str:

@@ -1,4 +1,8 @@
-"""Session function: citizen routes, the IRMA callback, and pulls asked for by the DTMF function."""
+"""The session function's citizen routes, through Powertools' HTTP resolver.
+
+Imported by `handlers.session` on the first citizen request only: the IRMA callback and the DTMF
+function's pull, which have a clock running, are answered there without the resolver.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from idbellen import sessions
-from idbellen.http_api import json_body, json_response, make_resolver, raw_body, resolve
+from idbellen.http_api import json_body, json_response, make_resolver, resolve
 from idbellen.observability import logger, metrics, set_tenant
 from idbellen.wiring import services
 
@@ -31,19 +35,8 @@ def complete_session(session_id: str) -> Response[Any]:
     return json_response(200, sessions.complete(services(), session_id))
 
 
-@app.post("/irma/callback/<session_id>")
-def irma_callback(session_id: str) -> Response[Any]:
-    return json_response(200, sessions.callback(services(), session_id, raw_body(app)))
-
-
 @logger.inject_lambda_context(log_event=False, clear_state=True)
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     set_tenant(services().settings.tenant)
-    if isinstance(event, dict) and event.get("idbellen_action") == "pull":
-        try:
-            return sessions.pull_by_pk(services(), event.get("session_pk"))
-        except Exception:
-            logger.warning("pull for the phone side failed")
-            return {"status": "UNKNOWN"}
     return resolve(app, event, context)
