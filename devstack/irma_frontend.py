@@ -10,6 +10,8 @@ yivi-frontend (state-client in @privacybydesign/yivi-client, bundled in yivi-fro
 - `DELETE {u}`                       cancel (already served by irma_server.py)
 With protocol ≥ 1.1 the frontend sends `Authorization: <frontendRequest.authorization>`; it is checked.
 `add_frontend_endpoints(_Handler)` (called at the end of irma_server.py) adds them to the handler.
+Like every client route they go through the session transaction (irmaserver/helpers.go
+sessionMiddleware): polling a timed-out session fires a TIMEOUT callback each time, as in irmago.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ import json
 import secrets
 import time
 from typing import Any
+
+from devstack.irma_server import IrmaHttpError, Response, _client_token
 
 _FRONTEND_OPTIONS_CONTEXT = "https://irma.app/ld/request/frontendoptions/v1"
 _FINAL = ("DONE", "CANCELLED", "TIMEOUT")
@@ -33,22 +37,26 @@ def add_frontend_endpoints(handler_cls: type) -> None:
     original_post = handler_cls.do_POST
     original_end_headers = handler_cls.end_headers
 
-    def _client_session(self: Any, client_token: str, *, check_auth: bool) -> Any:
-        irma = self.irma
-        with irma.lock:
-            session = irma.by_client.get(client_token)
-            if session is not None:
-                irma._refresh(session)
-        irma._flush_callbacks()
-        if session is None:
-            self.send(400, {"status": 400, "error": "SESSION_UNKNOWN", "description": "Unknown or expired session"})
-            return None
-        if check_auth and not secrets.compare_digest(self.headers.get("Authorization") or "", session.frontend_auth):
-            self.send(403, {"status": 403, "error": "UNAUTHORIZED", "description": "frontend not authorized"})
-            return None
-        return session
+    def _status(self: Any, client_token: str, *, check_auth: bool) -> Any:
+        """The session's status through a transaction (a timed-out session calls back)."""
+        auth = self.headers.get("Authorization") or ""
 
-    def _sse(self: Any, session: Any, legacy: bool) -> None:
+        def read(session: Any) -> tuple[bool, Any]:
+            if check_auth and not secrets.compare_digest(auth, session.frontend_auth):
+                return False, IrmaHttpError(403, "UNAUTHORIZED", "frontend not authorized")
+            return False, session.status
+
+        out = self.irma._transaction(read, client_token=_client_token(client_token))
+        if isinstance(out, IrmaHttpError):
+            raise out
+        return out
+
+    def _sse(self: Any, client_token: str, legacy: bool) -> None:
+        try:
+            status = _status(self, client_token, check_auth=not legacy)
+        except IrmaHttpError as exc:
+            self.send(exc.status, exc.body())
+            return
         self.close_connection = True
         self.send_response(200)
         self.send_header("Content-Type", "text/event-stream")
@@ -60,11 +68,14 @@ def add_frontend_endpoints(handler_cls: type) -> None:
         try:
             while time.monotonic() - started < _SSE_MAX_SECONDS:
                 with self.irma.lock:
-                    self.irma._refresh(session)
-                    status = session.status
-                self.irma._flush_callbacks()
+                    session = self.irma.by_client.get(client_token)
+                    if session is not None:
+                        status = session.status
+                        # helpers.go serverSentEventsHandler: TIMEOUT at the deadline, no transaction
+                        if status not in _FINAL and self.irma._timeout(session, self.irma.clock()) <= 0:
+                            status = "TIMEOUT"
                 if status != last:
-                    payload = json.dumps(status if legacy else _frontend_status(session))
+                    payload = json.dumps(status if legacy else {"status": status, "nextSession": None})
                     self.wfile.write(f"data: {payload}\n\n".encode())
                     self.wfile.flush()
                     last = status
@@ -81,26 +92,22 @@ def add_frontend_endpoints(handler_cls: type) -> None:
     def do_GET(self: Any) -> None:
         parts = self._parts()
         if len(parts) == 5 and parts[:2] == ["irma", "session"] and parts[3] == "frontend":
-            session = _client_session(self, parts[2], check_auth=True)
-            if session is None:
-                return
             if parts[4] == "status":
-                with self.irma.lock:
-                    body = _frontend_status(session)
-                self.send(200, body)
+                self._within_deadline(
+                    lambda: Response(200, {"status": _status(self, parts[2], check_auth=True), "nextSession": None})
+                )
             elif parts[4] == "statusevents":
-                _sse(self, session, legacy=False)
+                self.irma.catch_up()
+                _sse(self, parts[2], legacy=False)
             else:
-                self.send(404, {"status": 404, "error": "NOT_FOUND", "description": "no such endpoint"})
+                self.send(404, {"status": 404, "error": "INVALID_REQUEST", "description": "no such endpoint"})
             return
         if len(parts) == 4 and parts[:2] == ["irma", "session"] and parts[3] in ("status", "statusevents"):
-            session = _client_session(self, parts[2], check_auth=False)
-            if session is None:
-                return
             if parts[3] == "status":
-                self.send(200, json.dumps(session.status))
+                self._within_deadline(lambda: Response(200, json.dumps(_status(self, parts[2], check_auth=False))))
             else:
-                _sse(self, session, legacy=True)
+                self.irma.catch_up()
+                _sse(self, parts[2], legacy=True)
             return
         original_get(self)
 
@@ -108,27 +115,40 @@ def add_frontend_endpoints(handler_cls: type) -> None:
         parts = self._parts()
         if len(parts) == 5 and parts[:2] == ["irma", "session"] and parts[3] == "frontend":
             body = self.read_body()
-            session = _client_session(self, parts[2], check_auth=True)
-            if session is None:
-                return
-            if parts[4] == "options":
+            self._within_deadline(lambda: _frontend_post(self, parts[2], parts[4], body))
+            return
+        original_post(self)
+
+    def _frontend_post(self: Any, client_token: str, action: str, body: bytes) -> Response:
+        auth = self.headers.get("Authorization") or ""
+
+        def change(session: Any) -> tuple[bool, Any]:
+            if not secrets.compare_digest(auth, session.frontend_auth):
+                return False, IrmaHttpError(403, "UNAUTHORIZED", "frontend not authorized")
+            if action == "options":
                 try:
                     method = json.loads(body or b"{}").get("pairingMethod", "none")
                 except (ValueError, AttributeError):
                     method = None
-                if method not in ("none", "pin"):
-                    self.send(400, {"status": 400, "error": "INVALID_REQUEST", "description": "bad options"})
-                    return
+                if session.status != "INITIALIZED" or method not in ("none", "pin"):
+                    return False, IrmaHttpError(400, "INVALID_REQUEST", "bad options")
+                session.pairing_method = method
+                session.pairing_code = f"{secrets.randbelow(10000):04d}" if method == "pin" else None
                 options: dict[str, Any] = {"@context": _FRONTEND_OPTIONS_CONTEXT, "pairingMethod": method}
-                if method == "pin":
-                    options["pairingCode"] = f"{secrets.randbelow(10000):04d}"
-                self.send(200, options)
-            elif parts[4] == "pairingcompleted":
-                self.send(204, b"")
-            else:
-                self.send(404, {"status": 404, "error": "NOT_FOUND", "description": "no such endpoint"})
-            return
-        original_post(self)
+                if session.pairing_code:
+                    options["pairingCode"] = session.pairing_code
+                return True, Response(200, options)
+            if action == "pairingcompleted":
+                if session.status != "PAIRING":
+                    return False, IrmaHttpError(400, "INVALID_REQUEST", "Pairing was not enabled")
+                self.irma._set_status(session, "CONNECTED")
+                return True, Response(204, b"")
+            return False, Response(404, {"status": 404, "error": "INVALID_REQUEST", "description": "no such endpoint"})
+
+        out = self.irma._transaction(change, client_token=_client_token(client_token))
+        if isinstance(out, IrmaHttpError):
+            raise out
+        return out  # type: ignore[no-any-return]
 
     def do_OPTIONS(self: Any) -> None:  # CORS preflight for the browser-facing client routes
         if self._parts()[:2] == ["irma", "session"]:
@@ -139,7 +159,7 @@ def add_frontend_endpoints(handler_cls: type) -> None:
             self.send_header("Content-Length", "0")
             self.end_headers()
             return
-        self.send(404, {"status": 404, "error": "NOT_FOUND", "description": "no such endpoint"})
+        self.send(404, {"status": 404, "error": "INVALID_REQUEST", "description": "no such endpoint"})
 
     def end_headers(self: Any) -> None:
         if self.path.startswith("/irma/session/"):
