@@ -1,5 +1,5 @@
 """The embedded dev stack: the whole ID call on one machine, no AWS account (see devstack/stack.py)."""
 
-from devstack.stack import DevStack
+from devstack.stack import DevStack, IrmaSetup
 
-__all__ = ["DevStack"]
+__all__ = ["DevStack", "IrmaSetup"]

@@ -8,6 +8,7 @@ real JWT authorizer would add.
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import re
 import threading
@@ -26,10 +27,16 @@ ROUTES: list[tuple[str, str, str]] = [
     ("POST", "/sessions", "session"),
     ("GET", "/sessions/{session_id}", "session"),
     ("POST", "/sessions/{session_id}/complete", "session"),
-    ("POST", "/irma/callback/{session_id}", "session"),
+    # greedy, as in iac/template.yaml: irmago POSTs to callbackUrl + "/" (irma/transport.go)
+    ("POST", "/irma/callback/{callback_id+}", "session"),
     ("POST", "/agent/disclosure", "agent"),
     ("POST", "/agent/clear", "agent"),
 ]
+# Routes the session function answers without Powertools' resolver (handlers/session.py): they keep no
+# per-event state on a module-level object, so they need not wait for the resolver's turn. The IRMA
+# callback must not: irmago calls back inside our own requests to it (a DELETE, a pull of a timed-out
+# session), as it calls a second Lambda execution environment.
+CONCURRENT_ROUTES = frozenset({"POST /irma/callback/{callback_id+}"})
 DEMO_AGENT = "demo-agent"
 
 
@@ -38,7 +45,8 @@ def _match(method: str, raw_path: str) -> tuple[str, str, dict[str, str]] | None
     for route_method, template, function in ROUTES:
         if route_method != method:
             continue
-        pattern = "^" + re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", template) + "$"
+        pattern = "^" + re.sub(r"\{(\w+)\+\}", r"(?P<\1>.+)", template) + "$"
+        pattern = re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", pattern)
         found = re.match(pattern, path)
         if found:
             return f"{method} {template}", function, {k: unquote(v) for k, v in found.groupdict().items()}
@@ -112,7 +120,8 @@ class ApiDispatcher:
         route_key, function, params = matched
         claims = self.agent_claims if function == "agent" else None
         event = build_event(method.upper(), raw_path, body, headers, route_key, params, claims)
-        with self._turns[function]:
+        turn = contextlib.nullcontext() if route_key in CONCURRENT_ROUTES else self._turns[function]
+        with turn:
             result = self.handlers[function](event, LambdaContext(function_name=f"idbellen-{function}"))
         status = int(result.get("statusCode", 200))
         out_headers = {k.lower(): str(v) for k, v in (result.get("headers") or {}).items()}

@@ -26,7 +26,7 @@ from moto.server import ThreadedMotoServer
 from devstack.apigw import ApiDispatcher, HttpApiAdapter
 from devstack.clock import MovableClock
 from devstack.connect_standin import ConnectStandIn
-from devstack.irma_server import DemoIrmaServer
+from devstack.irma_server import DemoIrmaServer, IrmaServerConfig
 from devstack.lambda_context import LambdaContext
 from devstack.lambda_standin import LambdaStandIn
 from devstack.moto_atomic import atomic_dynamodb_requests
@@ -64,6 +64,55 @@ DEMO_PURPOSES: dict[str, Any] = {
 }
 
 
+@dataclass(frozen=True)
+class IrmaSetup:
+    """How the dev stack's IRMA server is configured (irmago's switches) and what idbellen is told.
+
+    The default is the recommended production setup: the server signs results with a JWT key,
+    `jwt_issuer` is the CLI's default, idbellen trusts that key. Other real configurations:
+    `IrmaSetup(jwt_issuer="yivi.example.nl")`; `IrmaSetup(rotation=True)` (idbellen trusts two keys,
+    an older one first, the server signs with the second); `IrmaSetup(jwt_key=False)` (no key: no
+    callbacks); `IrmaSetup(jwt_key=False, allow_unsigned_callbacks=True)` (unsigned callbacks).
+    """
+
+    jwt_key: bool = True
+    jwt_issuer: str = "irmaserver"
+    allow_unsigned_callbacks: bool = False
+    rotation: bool = False
+    # IDBELLEN_IRMA_UNSIGNED_CALLBACKS; None = as the server allows
+    unsigned_callbacks: bool | None = None
+    session_result_lifetime: int = 300
+    max_session_lifetime: int = 900
+    write_timeout: float = 4.0
+    background_sweep: bool = True
+    log_level: str = "info"
+
+    def server_config(self) -> IrmaServerConfig:
+        return IrmaServerConfig(
+            jwt_privkey=self.jwt_key,
+            jwt_issuer=self.jwt_issuer,
+            allow_unsigned_callbacks=self.allow_unsigned_callbacks,
+            session_result_lifetime=self.session_result_lifetime,
+            max_session_lifetime=self.max_session_lifetime,
+            write_timeout=self.write_timeout,
+            background_sweep=self.background_sweep,
+            log_level=self.log_level,
+        )
+
+
+def _other_public_key() -> str:
+    """A public key the IRMA server does not sign with (the old key of a rotation)."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return (
+        key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
+
+
 @dataclass
 class CallResult:
     """What happened to one simulated call."""
@@ -82,13 +131,15 @@ class DevStack:
         self,
         settings: dict[str, str] | None = None,
         purposes: dict[str, Any] | None = None,
-        jwt_callbacks: bool = True,
         agent_auth: str = "jwt",
+        *,
+        irma: IrmaSetup | None = None,
     ) -> None:
         self.overrides = settings or {}
         self.purposes = purposes or DEMO_PURPOSES
-        self.jwt_callbacks = jwt_callbacks
+        self.irma_setup = irma or IrmaSetup()
         self.agent_auth = agent_auth
+        self._wallet = DemoWallet()  # given the IRMA server at start (status="TIMEOUT")
         self.clock = MovableClock()
         self.requestor_token = secrets.token_urlsafe(24)
         self.contacts: dict[str, str] = {}  # contact id -> initial contact id
@@ -121,8 +172,11 @@ class DevStack:
         self.aws_url = f"http://{host}:{port}"
         # moto keeps its state per process, not per server: start from empty like a fresh account.
         requests.post(f"{self.aws_url}/moto-api/reset", timeout=10)
-        self.irma = DemoIrmaServer(self.requestor_token, clock=self.clock.now).start()
+        self.irma = DemoIrmaServer(
+            self.requestor_token, clock=self.clock.now, config=self.irma_setup.server_config()
+        ).start()
         self._started.append(self.irma)
+        self._wallet.irma = self.irma
         self.lambdas = LambdaStandIn().start()
         self._started.append(self.lambdas)
         self.handlers = {
@@ -162,7 +216,7 @@ class DevStack:
                 "IDBELLEN_HASH_KEY_PARAM": resources.hash_key_param,
                 "IDBELLEN_IRMA_URL": self.irma.url,
                 "IDBELLEN_IRMA_TOKEN_PARAM": resources.token_param,
-                "IDBELLEN_IRMA_JWT_PUBLIC_KEY": self.irma.public_key_pem if self.jwt_callbacks else "",
+                **self._irma_settings(),
                 "IDBELLEN_PUBLIC_API_URL": self.http.url,
                 "IDBELLEN_PHONE_NUMBER": PHONE_NUMBER,
                 "IDBELLEN_PURPOSES": json.dumps(self.purposes),
@@ -176,6 +230,18 @@ class DevStack:
         )
         idclock.use(self.clock.now)
         runtime.reset()  # a fresh "cold start" against this stack's settings
+
+    def _irma_settings(self) -> dict[str, str | None]:
+        setup = self.irma_setup
+        keys = [self.irma.public_key_pem] if setup.jwt_key else []
+        if setup.jwt_key and setup.rotation:
+            keys.insert(0, _other_public_key())
+        unsigned = setup.allow_unsigned_callbacks if setup.unsigned_callbacks is None else setup.unsigned_callbacks
+        return {
+            "IDBELLEN_IRMA_JWT_PUBLIC_KEY": "".join(keys),
+            "IDBELLEN_IRMA_JWT_ISSUER": setup.jwt_issuer or None,
+            "IDBELLEN_IRMA_UNSIGNED_CALLBACKS": "on" if unsigned else "off",
+        }
 
     def stop(self) -> None:
         from idbellen import clock as idclock
@@ -208,7 +274,7 @@ class DevStack:
     # -- the facade ----------------------------------------------------------------------------
     @property
     def wallet(self) -> DemoWallet:
-        return DemoWallet()
+        return self._wallet
 
     def api(self, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None) -> tuple[int, Any]:
         """Call the real handler with an API Gateway v2 event; returns (status, parsed JSON or None)."""
