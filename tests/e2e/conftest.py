@@ -50,5 +50,12 @@ def session_status(stack: DevStack, session: Session) -> tuple[int, Any]:
     return stack.api("GET", f"/sessions/{session.session_id}")
 
 
+def callback_path(stack: DevStack, session: Session) -> str:
+    """The path of the callbackUrl this session's IRMA request carries (its own callback_id)."""
+    url = stack.irma.session_for(session.body["sessionPtr"]).callback_url
+    assert url is not None and url.startswith(stack.http.url)
+    return url.removeprefix(stack.http.url)
+
+
 def read_disclosure(stack: DevStack, secret: str, contact_id: str) -> tuple[int, Any]:
     return stack.api("POST", "/agent/disclosure", {"secret": secret, "contact_id": contact_id})

@@ -102,7 +102,7 @@ def test_a_result_the_irma_server_forgot_fails_the_session(stack):
     stack.irma.send_callbacks = False
     session = start_session(stack)
     stack.wallet.disclose(session.body["sessionPtr"], WALLET)
-    stack.clock.advance(stack.irma.result_lifetime + 1)
+    stack.clock.advance(stack.irma.result_kept_at_most + 1)
     assert stack.api("POST", f"/sessions/{session.session_id}/complete") == (200, {"status": "FAILED"})
     assert session_status(stack, session)[1]["reason"] == "result_expired"
 

@@ -216,7 +216,7 @@ def test_expired_irma_result_fails_the_session_and_the_caller_is_queued_unverifi
 ) -> None:
     stack.irma.send_callbacks = False
     body, code = disclosed(stack, collector)
-    stack.clock.advance(stack.irma.result_lifetime + 1)
+    stack.clock.advance(stack.irma.result_kept_at_most + 1)
     assert stack.api("POST", f"/sessions/{body['session_id']}/complete") == (200, {"status": "FAILED"})
     assert stack.api("GET", f"/sessions/{body['session_id']}")[1]["reason"] == "result_expired"
     call = stack.call(code)

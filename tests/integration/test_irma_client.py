@@ -53,14 +53,16 @@ def test_results_expire_with_session_unknown(irma_server):
     irma = client(irma_server)
     started = start(irma)
     DemoWallet().disclose(started.session_ptr, WALLET)
-    now[0] += irma_server.result_lifetime + 1
+    now[0] += irma_server.result_kept_at_most + 1
     with pytest.raises(SessionUnknown):
         irma.result(started.token)
 
 
 def test_unknown_tokens_are_session_unknown(irma_server):
     with pytest.raises(SessionUnknown):
-        client(irma_server).result("nosuchtoken")
+        client(irma_server).result("nosuchtokenxxxxxxxxx")  # 20 alphanumerics: well formed, unknown
+    with pytest.raises(IrmaError, match="INVALID_REQUEST"):
+        client(irma_server).result("nosuchtoken")  # irmago: 400 INVALID_REQUEST for a malformed token
 
 
 @pytest.mark.parametrize("fault", ["500", "garbage", "reset"])

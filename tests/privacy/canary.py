@@ -136,6 +136,7 @@ class Collector:
     def __init__(self, stack: Any) -> None:
         self.stack = stack
         self.codes_by_session: dict[str, str] = {}
+        self.codes_by_client: dict[str, str] = {}  # the IRMA client token (in sessionPtr.u) -> its code
         self.tokens: list[str] = []
         self.secrets: list[str] = []
         self.session_ids: list[str] = []
@@ -146,10 +147,16 @@ class Collector:
             session = original(body)
             self.tokens.append(session.token)
             digits = str(session.request.get("clientReturnUrl", "")).split(",", 1)[-1]
-            self.codes_by_session[str(body.get("callbackUrl", "")).rsplit("/", 1)[-1]] = digits
+            self.codes_by_client[session.client_token] = digits
+            self.codes_by_session[session.client_token] = digits
             return session
 
         irma.start_session = start_session
+
+    def link(self, session_id: str, session_ptr: dict[str, Any]) -> None:
+        """Remember the code of a session by its session_id (the callback URL no longer names it)."""
+        client_token = str(session_ptr["u"]).rstrip("/").rsplit("/", 1)[-1]
+        self.codes_by_session[session_id] = self.codes_by_client[client_token]
 
     def canaries(self) -> Canaries:
         result = Canaries()

@@ -98,6 +98,8 @@ class Flows:
     def __init__(self, stack: DevStack) -> None:
         self.stack = stack
         self.callers = iter(f"+3161{n:07d}" for n in range(1000, 9999))
+        self.codes_by_session: dict[str, str] = {}
+        self.codes_by_client: dict[str, str] = {}
 
     # -- instrumented facade ---------------------------------------------------------------------
     def api(self, label: str, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None):
@@ -128,6 +130,9 @@ class Flows:
         status, body = self.api(f"{label}/start", "POST", "/sessions", {"purpose": purpose})
         expect(f"{label}/start", status, 201)
         value("session_id", body["session_id"])
+        client_token = str(body["sessionPtr"]["u"]).rstrip("/").rsplit("/", 1)[-1]
+        if client_token in self.codes_by_client:
+            self.codes_by_session[body["session_id"]] = self.codes_by_client[client_token]
         return body["session_id"], body
 
     def disclose(self, body: dict[str, Any], credentials: dict[str, str], **kwargs: Any) -> str | None:
@@ -208,7 +213,7 @@ class Flows:
             expect("pull-browser/complete", (answer or {}).get("status"), "DISCLOSED")
             session_id, body = self.start("expired-result")
             code = self.disclose(body, canary.DEMO_CREDENTIALS)
-            self.stack.clock.advance(self.stack.irma.result_lifetime + 5)
+            self.stack.clock.advance(self.stack.irma.result_kept_at_most + 5)
             _, answer = self.api("expired-result/complete", "POST", f"/sessions/{session_id}/complete")
             expect("expired-result/complete", (answer or {}).get("status"), "FAILED")
             expect("expired-result/call", self.call("expired/call", code).lambda_result.get("result"), "NOT_VERIFIED")
@@ -415,6 +420,42 @@ class Flows:
             finally:
                 self.stack.irma.send_callbacks = True
 
+    def abandoned_sessions(self) -> None:
+        """Nobody scans: the IRMA session times out and calls back with TIMEOUT on every access."""
+        session_id, _ = self.start("abandoned")
+        self.stack.clock.advance(301)
+        expect("abandoned/status", self.status("abandoned/status", session_id), "PENDING", "FAILED")
+        _, answer = self.api("abandoned/complete", "POST", f"/sessions/{session_id}/complete")
+        expect("abandoned/complete", (answer or {}).get("status"), "FAILED")
+        expect("abandoned/nested", self.stack.irma.nested_callbacks, 0)
+
+    def unsigned_callbacks(self) -> None:
+        """IRMA server without a JWT key, unsigned callbacks allowed: the body is never read; a
+        forged one full of canaries changes nothing and is logged nowhere."""
+        session_id, body = self.start("unsigned")
+        code = self.disclose(body, canary.DEMO_CREDENTIALS)
+        expect("unsigned/status", self.status("unsigned/status", session_id), "DISCLOSED")
+        expect("unsigned/call", self.call("unsigned/call", code, caller=canary.MOBILE).lambda_result.get("result"), "OK")
+        session_id, body = self.start("unsigned-forged")
+        session = self.stack.irma.session_for(body["sessionPtr"])
+        path = str(session.callback_url).removeprefix(self.stack.http.url)
+        forged = {
+            "token": session.token,
+            "status": "DONE",
+            "type": "disclosing",
+            "proofStatus": "VALID",
+            "disclosed": [
+                [{"id": canary.BSN_ATTR, "rawvalue": canary.BSN, "status": "PRESENT"}],
+                [{"id": "pbdf.gemeente.personalData.fullname", "rawvalue": canary.FULLNAME, "status": "PRESENT"}],
+            ],
+        }
+        status, _ = self.api("unsigned-forged/callback", "POST", path + "/", json.dumps(forged))
+        expect("unsigned-forged/callback", status, 200)
+        expect("unsigned-forged/status", self.status("unsigned-forged/status", session_id), "PENDING")
+        self.stack.clock.advance(301)
+        expect("unsigned-forged/timeout", self.status("unsigned-forged/timeout", session_id), "FAILED")
+        expect("unsigned/nested", self.stack.irma.nested_callbacks, 0)
+
     def expiry_and_sweep(self) -> None:
         session_id, code = self.disclosed_code("expiry")
         call = self.call("expiry/call", code, caller=canary.MOBILE)
@@ -481,57 +522,69 @@ def _register_key_capture() -> None:
     events.register("after-call.kms.Decrypt", grab)
 
 
+def _instrument(stack: DevStack, flows: Flows) -> None:
+    value("requestor_token", stack.requestor_token)
+    ssm = stack.session.client("ssm")
+    value(
+        "hash_key",
+        ssm.get_parameter(Name=stack.resources.hash_key_param, WithDecryption=True)["Parameter"]["Value"],
+    )
+    _register_key_capture()
+    irma = stack.irma
+    original_start, original_jwt = irma.start_session, irma.result_jwt
+
+    def start_session(body: dict[str, Any]) -> Any:
+        session = original_start(body)
+        value("irma_token", session.token)
+        digits = str(session.request.get("clientReturnUrl", "")).split(",", 1)[-1]
+        value("dtmf", digits)
+        flows.codes_by_client[session.client_token] = digits
+        value("callback_url", str(body.get("callbackUrl") or ""))
+        return session
+
+    def result_jwt(session: Any) -> str:
+        token = original_jwt(session)
+        value("jwt", token)
+        return token
+
+    irma.start_session = start_session  # type: ignore[method-assign]
+    irma.result_jwt = result_jwt  # type: ignore[method-assign]
+
+
+def _run(flows: Any) -> None:
+    for flow in flows:
+        try:
+            flow()
+            REPORT["flows"].append(flow.__name__)
+        except Exception as exc:
+            REPORT["exceptions"].append(f"{flow.__name__}: " + "".join(traceback.format_exception(exc)))
+            REPORT["mismatches"].append(f"{flow.__name__}: aborted with {exc.__class__.__name__}")
+
+
 def main() -> int:
-    with DevStack() as stack:
+    from devstack import IrmaSetup
+
+    with DevStack(irma=IrmaSetup(background_sweep=False)) as stack:
         flows = Flows(stack)
-        flows.codes_by_session = {}
-        value("requestor_token", stack.requestor_token)
-        ssm = stack.session.client("ssm")
-        value(
-            "hash_key",
-            ssm.get_parameter(Name=stack.resources.hash_key_param, WithDecryption=True)["Parameter"]["Value"],
+        _instrument(stack, flows)
+        _run(
+            (
+                flows.happy_path_with_transfer,
+                flows.mobile_match_and_clear,
+                flows.mismatch_and_hang_up,
+                flows.rejected_disclosures,
+                flows.pending_and_window,
+                flows.closed_hours,
+                flows.wrong_codes_and_rate_limit,
+                flows.agent_refusals,
+                flows.hostile_http_input,
+                flows.irma_faults,
+                flows.aws_faults,
+                flows.pulls_without_callbacks,
+                flows.abandoned_sessions,
+                flows.expiry_and_sweep,
+            )
         )
-        _register_key_capture()
-        irma = stack.irma
-        original_start, original_jwt = irma.start_session, irma.result_jwt
-
-        def start_session(body: dict[str, Any]) -> Any:
-            session = original_start(body)
-            value("irma_token", session.token)
-            digits = str(session.request.get("clientReturnUrl", "")).split(",", 1)[-1]
-            value("dtmf", digits)
-            callback = str(body.get("callbackUrl", ""))
-            flows.codes_by_session[callback.rsplit("/", 1)[-1]] = digits
-            return session
-
-        def result_jwt(session: Any) -> str:
-            token = original_jwt(session)
-            value("jwt", token)
-            return token
-
-        irma.start_session = start_session  # type: ignore[method-assign]
-        irma.result_jwt = result_jwt  # type: ignore[method-assign]
-        for flow in (
-            flows.happy_path_with_transfer,
-            flows.mobile_match_and_clear,
-            flows.mismatch_and_hang_up,
-            flows.rejected_disclosures,
-            flows.pending_and_window,
-            flows.closed_hours,
-            flows.wrong_codes_and_rate_limit,
-            flows.agent_refusals,
-            flows.hostile_http_input,
-            flows.irma_faults,
-            flows.aws_faults,
-            flows.pulls_without_callbacks,
-            flows.expiry_and_sweep,
-        ):
-            try:
-                flow()
-                REPORT["flows"].append(flow.__name__)
-            except Exception as exc:
-                REPORT["exceptions"].append(f"{flow.__name__}: " + "".join(traceback.format_exception(exc)))
-                REPORT["mismatches"].append(f"{flow.__name__}: aborted with {exc.__class__.__name__}")
         REPORT["tracers"] = sum(1 for o in gc.get_objects() if type(o).__name__ == "Tracer")
         REPORT["xray_loaded"] = any(
             m.startswith(("aws_xray_sdk", "aws_lambda_powertools.tracing")) for m in sys.modules
@@ -540,6 +593,11 @@ def main() -> int:
             name: logging.getLogger(name).getEffectiveLevel()
             for name in ("botocore", "boto3", "urllib3", "requests", "aws_lambda_powertools", "idbellen", "")
         }
+    unsigned = IrmaSetup(jwt_key=False, allow_unsigned_callbacks=True, background_sweep=False)
+    with DevStack(irma=unsigned) as stack:
+        flows = Flows(stack)
+        _instrument(stack, flows)
+        _run((flows.unsigned_callbacks,))
     REPORT["values"] = {kind: sorted(items) for kind, items in VALUES.items()}
     (OUT / "report.json").write_text(json.dumps(REPORT, ensure_ascii=False, default=repr), encoding="utf-8")
     _records.close()

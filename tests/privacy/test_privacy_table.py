@@ -54,6 +54,7 @@ class Steps:
         status, body = self.stack.api("POST", "/sessions", {"purpose": purpose})
         assert status == 201
         self.collector.session_ids.append(body["session_id"])
+        self.collector.link(body["session_id"], body["sessionPtr"])
         self.scan("start")
         return body["session_id"], body
 
