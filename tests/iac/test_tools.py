@@ -193,8 +193,8 @@ def test_function_environments_fit_lambdas_4_kb_with_the_samconfig_values(sam_ve
         timeout=120,
         check=True,
     )
-    # a realistic production key (the samconfig example leaves it empty)
-    pem_escaped = "-----BEGIN PUBLIC KEY-----\\n" + "A" * 392 + "\\n-----END PUBLIC KEY-----\\n"
+    # a realistic production key rotation: two 2048-bit keys (the samconfig example leaves it empty)
+    pem_escaped = ("-----BEGIN PUBLIC KEY-----\\n" + "A" * 392 + "\\n-----END PUBLIC KEY-----\\n") * 2
     globals_env = template["Globals"]["Function"]["Environment"]["Variables"]
     for env, (_, overrides) in json.loads(result.stdout).items():
         params = {k: str(v.get("Default", "")) for k, v in template["Parameters"].items()}

@@ -314,8 +314,11 @@ class Flows:
             expect(f"hostile/{n}", 400 <= status < 500, True)
         session_id, body = self.start("forged-callback")
         forged = _forged_jwt()
-        status, _ = self.api("forged/callback", "POST", f"/irma/callback/{session_id}", forged)
+        path = str(self.stack.irma.session_for(body["sessionPtr"]).callback_url).removeprefix(self.stack.http.url)
+        status, _ = self.api("forged/callback", "POST", path + "/", forged)
         expect("forged/callback", status, 400)
+        status, _ = self.api("forged/callback-by-session-id", "POST", f"/irma/callback/{session_id}", forged)
+        expect("forged/callback-by-session-id", status, 404)
         for n, event in enumerate(
             [{}, None, [canary.BSN], {canary.FULLNAME: canary.BSN}, {"requestContext": {"http": canary.MOBILE}}]
         ):
