@@ -11,7 +11,6 @@ import base64
 import hashlib
 import json
 import os
-import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,8 +24,6 @@ from idbellen.errors import IntegrityError, Unavailable
 
 VERSION = "v1"
 NONCE_BYTES = 12
-# nonce (12) + the sealed 32-byte record hash + tag (16) = 60 bytes = 80 base64url characters
-CALLBACK_ID = re.compile(r"^[A-Za-z0-9_-]{80}$")
 
 
 def encryption_context(tenant: str, record: str) -> dict[str, str]:
@@ -121,36 +118,6 @@ def display_open(session_id: str, record: str, sealed: object) -> str:
         return AESGCM(_display_key(session_id)).decrypt(_unb64(nonce), _unb64(ct), record.encode()).decode()
     except (ValueError, InvalidTag):
         raise IntegrityError("ciphertext failed verification") from None
-
-
-def seal_callback_id(hash_key: bytes, tenant: str, record: str) -> str:
-    """The `callback_id` of a session's callback URL: its record hash (64 hex characters) sealed
-    with AES-GCM under a key derived from the hash key, with a fresh random nonce.
-
-    The IRMA server logs callback URLs, so the id must not be the session_id (a status handle that
-    shows the DTMF code once disclosed) nor anything that names the session to a log reader. This
-    id is random-looking, different for every session, opens only with the hash key (SSM), cannot
-    be forged, and finds the record with one GetItem and no extra item in the table.
-    """
-    nonce = os.urandom(NONCE_BYTES)
-    ct = AESGCM(_callback_key(hash_key, tenant)).encrypt(nonce, bytes.fromhex(record), b"callback-id")
-    return _b64(nonce + ct)
-
-
-def open_callback_id(hash_key: bytes, tenant: str, callback_id: object) -> str | None:
-    """The record hash a callback id was sealed from, or None for anything we did not issue."""
-    if not isinstance(callback_id, str) or not CALLBACK_ID.match(callback_id):
-        return None
-    try:
-        raw = _unb64(callback_id)
-        record = AESGCM(_callback_key(hash_key, tenant)).decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], b"callback-id")
-    except (ValueError, InvalidTag):
-        return None
-    return record.hex()
-
-
-def _callback_key(hash_key: bytes, tenant: str) -> bytes:
-    return HKDF(algorithm=SHA256(), length=32, salt=b"idbellen-callback-v1", info=tenant.encode()).derive(hash_key)
 
 
 def _display_key(session_id: str) -> bytes:

@@ -25,7 +25,7 @@ from idbellen import audit, clock, codes, crypto
 from idbellen.errors import BadRequest, ConfigError, IntegrityError, IrmaError, NotFound, SessionUnknown, Unavailable
 from idbellen.irma import disclosure_request, evaluate, mobile_numbers, verify_result_jwt
 from idbellen.observability_lite import count, count_by, logger, redactor, safe_error
-from idbellen.store import DTMF, SESSION, ConditionFailed, put_op, update_op
+from idbellen.store import CALLBACK, DTMF, SESSION, ConditionFailed, delete_op, put_op, update_op
 from idbellen.wiring import Services
 
 PENDING, DISCLOSED, FAILED, CLOSED, CALLED, CONNECTED = (
@@ -60,9 +60,12 @@ def start(svc: Services, purpose_id: object) -> dict[str, Any]:
         redactor.register(dtmf)
         pk = session_pk(session_id)
         dtmf_pk = DTMF + codes.keyed_ref(key, "dtmf", settings.tenant, dtmf)
-        callback_url = None
+        # The callback URL carries its own random id (irmago logs callback URLs; the session_id is a
+        # status handle that shows the DTMF code once disclosed): a pointer item leads to the session.
+        callback_url, callback_pk = None, None
         if settings.irma_callbacks != "off":
-            callback_id = crypto.seal_callback_id(key, settings.tenant, pk.removeprefix(SESSION))
+            callback_id = codes.new_secret()
+            callback_pk = CALLBACK + codes.sha256_ref(callback_id)
             callback_url = f"{settings.public_api_url}/irma/callback/{callback_id}"
         request = disclosure_request(purpose, settings.phone_number, dtmf, callback_url, settings.irma_session_timeout)
         try:
@@ -75,6 +78,7 @@ def start(svc: Services, purpose_id: object) -> dict[str, Any]:
         try:
             data_key = svc.envelope.new_key(_context(svc, pk))
             base = {"tenant": settings.tenant, "expires_at": expires_at, "created_at": now}
+            pointer = [put_op({**base, "pk": callback_pk, "kind": "callback", "session_pk": pk})] if callback_pk else []
             svc.store.transact(
                 [
                     put_op(
@@ -88,6 +92,7 @@ def start(svc: Services, purpose_id: object) -> dict[str, Any]:
                             "irma_token": data_key.seal("irma_token", started.token.encode()),
                             "dtmf_display": crypto.display_seal(session_id, pk, dtmf),
                             "dtmf_pk": dtmf_pk,
+                            "callback_pk": callback_pk,
                         }
                     ),
                     put_op(
@@ -100,6 +105,7 @@ def start(svc: Services, purpose_id: object) -> dict[str, Any]:
                             "purpose": purpose.id,
                         }
                     ),
+                    *pointer,
                 ]
             )
         except ConditionFailed:
@@ -193,10 +199,12 @@ def callback(svc: Services, callback_id: object, body: str) -> dict[str, Any]:
     mode = settings.irma_callbacks
     if mode == "off":
         raise NotFound("callbacks are off")
-    record = crypto.open_callback_id(svc.hash_key(), settings.tenant, callback_id)
-    if record is None:
+    if not isinstance(callback_id, str) or not codes.SECRET_PATTERN.match(callback_id):
         raise NotFound("unknown callback")
-    pk = SESSION + record
+    pointer = svc.store.get(CALLBACK + codes.sha256_ref(callback_id))
+    if pointer is None:
+        raise NotFound("unknown callback")  # never issued, or the session's result is already final
+    pk = str(pointer["session_pk"])
     item = svc.store.get(pk)
     if item is None:
         raise NotFound("unknown session")
@@ -253,6 +261,12 @@ def _pull(svc: Services, pk: str, item: dict[str, Any], trigger: str) -> str:
     return _accept(svc, pk, item, result, data_key, trigger=trigger)
 
 
+def _pointer_gone(item: dict[str, Any]) -> list[dict[str, Any]]:
+    """The callback pointer goes with the final result: no callback can change it any more, and no
+    item of a finished session is left that deletion would have to know about."""
+    return [delete_op(str(item["callback_pk"]))] if item.get("callback_pk") else []
+
+
 def _accept(
     svc: Services,
     pk: str,
@@ -287,6 +301,7 @@ def _accept(
                 dtmf_values[":mobile"] = mobile_hash
             svc.store.transact(
                 [
+                    *_pointer_gone(item),
                     update_op(
                         pk,
                         "SET #status = :disclosed, disclosure = :disclosure, disclosed_at = :now",
@@ -324,6 +339,7 @@ def _accept(
             return DISCLOSED
         svc.store.transact(
             [
+                *_pointer_gone(item),
                 update_op(
                     pk,
                     "SET #status = :failed, fail_reason = :reason",

@@ -19,6 +19,7 @@ DTMF = "DTMF#"
 SECRET = "SECRET#"
 CONTACT = "CONTACT#"
 RATE = "RATE#"
+CALLBACK = "CALLBACK#"
 MEMBER_FIELDS = ("dtmf_pk", "secret_pk", "contact_pk")
 
 

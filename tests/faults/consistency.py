@@ -37,6 +37,10 @@ def assert_consistent(items: list[dict[str, Any]]) -> None:
                 assert session.get("secret_pk") == pk, (pk, "a second, stale secret exists")
             if kind == "dtmf" and item.get("redeemed_by"):
                 assert item.get("secret_pk") == session.get("secret_pk"), (pk, "code and session disagree")
+        elif kind == "callback":  # the IRMA callback's pointer lives only while the result is pending
+            session = by_pk.get(item["session_pk"])
+            assert session is not None and session["status"] == "PENDING", (pk, "stale callback pointer")
+            assert session.get("callback_pk") == pk, (pk, "session and callback pointer disagree")
         else:
             assert kind == "rate", (pk, kind)
     secrets_per_session: dict[str, int] = {}
