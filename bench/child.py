@@ -3,6 +3,7 @@
     python -m bench.child floor                  # import boto3 + one DynamoDB client: the floor
     python -m bench.child import <handler>       # import the handler module + its DynamoDB client
     python -m bench.child rss <handler> <events.json>   # import, invoke every event, peak RSS
+    python -m bench.child cold_callback <event.json> <memory MB>   # the IRMA callback, cold
 
 Prints one JSON line on the original stdout (fd 1 is pointed at /dev/null while handlers run, so
 their log lines cannot mix with the answer). Imports nothing of the bench or the dev stack: the
@@ -32,10 +33,10 @@ HANDLERS = {
 class Context:
     """The parts of a Lambda context the handlers and Powertools read."""
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, memory: int = 128) -> None:
         self.function_name = name
         self.function_version = "$LATEST"
-        self.memory_limit_in_mb = 128
+        self.memory_limit_in_mb = memory
         self.invoked_function_arn = f"arn:aws:lambda:eu-central-1:123456789012:function:{name}"
         self.aws_request_id = str(uuid.uuid4())
         self.log_group_name = f"/aws/lambda/{name}"
@@ -114,6 +115,29 @@ def rss(name: str, events_file: str) -> dict[str, object]:
     }
 
 
+def cold_callback(event_file: str, memory: str) -> dict[str, object]:
+    """A fresh process answers one IRMA callback: import the session handler, then the invocation
+    (settings, the hash key from SSM, GetItem, KMS Decrypt, the result JWT, TransactWriteItems)."""
+    with open(event_file) as fh:
+        event = json.load(fh)
+    t, c = time.perf_counter(), time.process_time()
+    module = importlib.import_module(HANDLERS["session"])
+    imported, imported_cpu = time.perf_counter(), time.process_time()
+    result = module.handler(event, Context("idbellen-session", int(memory)))
+    done = time.perf_counter()
+    heavy = sorted(m for m in ("aws_lambda_powertools", "cryptography", "requests", "jwt") if m in sys.modules)
+    return {
+        "since_start_ms": (done - _T0) * 1000,
+        "import_ms": (imported - t) * 1000,
+        "import_cpu_ms": (imported_cpu - c) * 1000,
+        "invoke_ms": (done - imported) * 1000,
+        "cpu_ms": time.process_time() * 1000,
+        "status": result.get("statusCode"),
+        "body": result.get("body"),
+        "heavy_modules": heavy,
+    }
+
+
 def main(argv: list[str]) -> None:
     out = os.fdopen(os.dup(1), "w")
     devnull = os.open(os.devnull, os.O_WRONLY)
@@ -125,6 +149,8 @@ def main(argv: list[str]) -> None:
         result = import_handler(argv[1])
     elif mode == "rss":
         result = rss(argv[1], argv[2])
+    elif mode == "cold_callback":
+        result = cold_callback(argv[1], argv[2])
     else:
         raise SystemExit(f"unknown mode {mode}")
     result["process_ms"] = (time.perf_counter() - _T0) * 1000

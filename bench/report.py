@@ -80,6 +80,8 @@ def results_table(results: dict[str, Any]) -> str:
         row(f"load.{key}", results["load"][key])
     for handler, mb in results["peak_rss_mb"].items():
         row(f"peak_rss_mb.{handler}", mb)
+    row("latency_detail.dtmf_vs_own_floor.p50", results["latency_detail"]["dtmf_vs_own_floor"]["p50"])
+    row("cold_callback_ms", results["cold_callback_ms"])
     row("artifact_mb", results["artifact_mb"])
     return "\n".join(rows)
 
@@ -114,6 +116,17 @@ def write_report(results: dict[str, Any], samples: dict[str, list[float]], out_d
     rss_rows = "\n".join(
         f"| {h} | {v['rss_after_import_mb']:.1f} | {v['rss_mb']:.1f} | {v['invocations']} | {v['outcomes']} |"
         for h, v in results["rss_detail"].items()
+    )
+    cc = results["cold_callback_detail"]
+    cold_text = (
+        f"A fresh process answers the signed callback of a disclosed session (import, settings, GetItem "
+        f"x2, KMS Decrypt, JWT check, TransactWriteItems) at the CPU share Lambda gives the session "
+        f"function's {cc['memory_mb']} MB ({cc['cpu_share']} of a vCPU; method: {cc['method']}, "
+        f"{cc['quota_us_per_100ms']} µs per 100 ms). Median of {cc['runs']}: **{results['cold_callback_ms']} ms** "
+        f"(min {cc['min_ms']}, max {cc['max_ms']}); of that, import {cc['median_import_ms']} ms and "
+        f"invocation {cc['median_invoke_ms']} ms (in-process), {cc['median_cpu_ms']} CPU ms in all. "
+        f"Bytecode: {cc['bytecode']}. Heavy modules loaded: {', '.join(cc['heavy_modules']) or '—'}. "
+        "The app gives up after 4.2 s; docs/performance.md has the arithmetic for Lambda's cores."
     )
     missed = [b for b in results["budgets"] if not b["met"]]
     verdict = (
@@ -174,6 +187,10 @@ ratio: importing is CPU work, and on this shared machine wall time also counts w
 
 The first invocation builds the clients, reads the settings and (DTMF, session) the hash key from
 SSM; the floor above is {imp["median_cpu_ms"]["floor"]} CPU ms.
+
+## The IRMA callback, cold (`cold_callback_ms`)
+
+{cold_text}
 
 ## Load
 

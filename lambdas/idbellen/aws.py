@@ -1,6 +1,9 @@
 """boto3 clients with tight timeouts and bounded retries, created lazily, one per service per process.
 
-Lazy so a function only pays for the clients it uses (the DTMF path never builds a KMS client).
+Lazy so a function only pays for the clients it uses (the DTMF path never builds a KMS client). All
+clients come from one boto3 session: botocore then loads its endpoint and partition data once, not
+once per client — a cold start with three clients saves ~0.1 s of CPU, ~0.4 s at a 512 MB
+function's CPU share (the IRMA callback must answer within the app's 4.2 s, cold).
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from typing import Any
 from idbellen import runtime
 
 _clients: dict[str, Any] = {}
+_session: list[Any] = []  # the one boto3 session of this process, made with the first client
 _lock = threading.Lock()
 
 # Connect gives the DTMF function at most a few seconds; a hung socket must not eat them.
@@ -33,8 +37,9 @@ def client(service: str) -> Any:
             from botocore.config import Config
 
             connect, read, attempts = _TIMEOUTS.get(service, (1.0, 3.0, 3))
-            session: Any = boto3.session.Session()
-            _clients[service] = session.client(
+            if not _session:
+                _session.append(boto3.session.Session())
+            _clients[service] = _session[0].client(
                 service,
                 config=Config(
                     connect_timeout=connect,
@@ -49,3 +54,4 @@ def client(service: str) -> Any:
 @runtime.on_reset
 def _reset() -> None:
     _clients.clear()
+    _session.clear()

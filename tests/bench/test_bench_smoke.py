@@ -41,7 +41,19 @@ def test_bench_smoke_run_writes_every_key(tmp_path: Path) -> None:
         assert key in load
     assert load["errors"] == 0 and load["items_left"] == 0, load
     assert results["artifact_mb"] > 0
-    assert {b["key"] for b in results["budgets"]} >= {"import_ratio.dtmf", "peak_rss_mb.dtmf", "load.errors"}
+    assert {b["key"] for b in results["budgets"]} >= {
+        "import_ratio.dtmf",
+        "peak_rss_mb.dtmf",
+        "load.errors",
+        "cold_callback_ms",
+        "latency_detail.dtmf_vs_own_floor.p50",
+    }
+    assert "warm_latency_ratio.dtmf_p50" not in {b["key"] for b in results["budgets"]}
+    # the cold callback really ran: a fresh process stored the result it was handed
+    cold = results["cold_callback_detail"]
+    assert results["cold_callback_ms"] > 0 and cold["runs"] == 1 and cold["memory_mb"] >= 128
+    assert cold["method"] in ("cgroup-v2", "cgroup-v1", "arithmetic")
+    assert "aws_lambda_powertools" not in cold["heavy_modules"] and "requests" not in cold["heavy_modules"]
 
     # exact call counts do not depend on sizes: the DTMF and agent paths are checked even in a smoke run
     assert results["api_calls"]["dtmf_redeem"]["ops"] == ["dynamodb:BatchGetItem", "dynamodb:TransactWriteItems"]
@@ -49,4 +61,5 @@ def test_bench_smoke_run_writes_every_key(tmp_path: Path) -> None:
 
     report = (tmp_path / "RESULTS.md").read_text()
     assert "| `import_ratio.dtmf` |" in report and "latency.png" in report
+    assert "| `cold_callback_ms` |" in report
     assert (tmp_path / "latency.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -26,8 +26,9 @@ EXPECTED: dict[str, set[tuple[str, str]]] = {
         *{
             (a, p)
             for a in ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem")
-            for p in ("SESSION#", "DTMF#")
+            for p in ("SESSION#", "DTMF#", "CALLBACK#")
         },
+        ("dynamodb:DeleteItem", "CALLBACK#"),  # the IRMA callback's pointer goes with the final result
         ("kms:GenerateDataKey", "key:app=idbellen"),
         ("kms:Decrypt", "key:app=idbellen"),
         ("ssm:GetParameter", "param:IrmaTokenParameterName"),
@@ -67,7 +68,7 @@ EXPECTED: dict[str, set[tuple[str, str]]] = {
     "CleanupFunction": {
         *{("dynamodb:GetItem", p) for p in ("CONTACT#", "SESSION#")},
         ("dynamodb:UpdateItem", "CONTACT#"),
-        *{("dynamodb:DeleteItem", p) for p in ("SESSION#", "DTMF#", "SECRET#", "CONTACT#", "RATE#")},
+        *{("dynamodb:DeleteItem", p) for p in ("SESSION#", "DTMF#", "SECRET#", "CONTACT#", "RATE#", "CALLBACK#")},
         ("dynamodb:Scan", "table"),
         ("connect:UpdateContactAttributes", "connect:contact/*"),
         ("logs:CreateLogStream", "log:CleanupFunctionLogGroup"),

@@ -160,7 +160,7 @@ def test_routes_and_authorization(resources):
         "POST /sessions",
         "GET /sessions/{session_id}",
         "POST /sessions/{session_id}/complete",
-        "POST /irma/callback/{session_id}",
+        "POST /irma/callback/{callback_id+}",  # greedy: irmago appends a slash to the callbackUrl
         "POST /agent/disclosure",
         "POST /agent/clear",
     }
@@ -172,8 +172,9 @@ def test_routes_and_authorization(resources):
         else:
             assert route["AuthorizationType"] == "NONE"
             assert route["Target"] == {"Fn::Sub": "integrations/${SessionIntegration}"}
-        # no secrets in paths: the only path parameter is the status-only session handle
-        assert set(re.findall(r"\{([^}]+)\}", key)) <= {"session_id"}
+        # no secrets in paths: the status-only session handle, and the IRMA callback's own random id
+        # (no secret either: irmago logs it, and it grants nothing without the signed result)
+        assert set(re.findall(r"\{([^}]+)\}", key)) <= {"session_id", "callback_id+"}
 
 
 def test_integrations_use_aliases_and_payload_v2(resources):

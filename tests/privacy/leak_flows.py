@@ -438,7 +438,9 @@ class Flows:
         session_id, body = self.start("unsigned")
         code = self.disclose(body, canary.DEMO_CREDENTIALS)
         expect("unsigned/status", self.status("unsigned/status", session_id), "DISCLOSED")
-        expect("unsigned/call", self.call("unsigned/call", code, caller=canary.MOBILE).lambda_result.get("result"), "OK")
+        expect(
+            "unsigned/call", self.call("unsigned/call", code, caller=canary.MOBILE).lambda_result.get("result"), "OK"
+        )
         session_id, body = self.start("unsigned-forged")
         session = self.stack.irma.session_for(body["sessionPtr"])
         path = str(session.callback_url).removeprefix(self.stack.http.url)
