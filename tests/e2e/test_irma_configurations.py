@@ -17,7 +17,16 @@ import pytest
 
 from devstack import DevStack, IrmaSetup
 
-from .conftest import WALLET, Session, callback_path, disclosed_session, read_disclosure, session_status, start_session
+from .conftest import (
+    NAME,
+    WALLET,
+    Session,
+    callback_path,
+    disclosed_session,
+    read_disclosure,
+    session_status,
+    start_session,
+)
 
 
 def verified_call(stack: DevStack, session: Session) -> dict[str, Any]:
@@ -225,3 +234,61 @@ def test_the_callback_url_names_no_session():
             assert session.session_id not in stack.irma.log_text()
         # irmago's INFO log holds the request: the DTMF code and the callback URL, as docs/deploy.md says
         assert "tel:+31141234567," in stack.irma.log_text() and urls[0] in stack.irma.log_text()
+
+
+@pytest.mark.parametrize("unsigned", [False, True], ids=["key", "unsigned"])
+def test_no_callback_ever_calls_the_irma_server(monkeypatch, unsigned):
+    """Not for a result (irmago stores DONE only after the callback), and never for a timed-out
+    session (each access would fire the next TIMEOUT callback while this one is open)."""
+    import threading
+
+    from idbellen import irma, sessions
+
+    inside = threading.local()
+    calls_inside: list[str] = []
+    original_request, original_callback = irma.IrmaClient._request, sessions.callback
+
+    def request(self: Any, method: str, path: str, **kwargs: Any) -> Any:
+        if getattr(inside, "callback", False):
+            calls_inside.append(method)
+        return original_request(self, method, path, **kwargs)
+
+    def callback(*args: Any, **kwargs: Any) -> Any:
+        inside.callback = True
+        try:
+            return original_callback(*args, **kwargs)
+        finally:
+            inside.callback = False
+
+    monkeypatch.setattr(irma.IrmaClient, "_request", request)
+    monkeypatch.setattr(sessions, "callback", callback)
+    setup = IrmaSetup(jwt_key=not unsigned, allow_unsigned_callbacks=unsigned, background_sweep=False)
+    with DevStack(irma=setup) as stack:
+        done = disclosed_session(stack)
+        cancelled = start_session(stack)
+        stack.wallet.disclose(cancelled.body["sessionPtr"], WALLET, status="CANCELLED")
+        abandoned = start_session(stack)
+        stack.clock.advance(301)
+        for session in (done, cancelled, abandoned):
+            session_status(stack, session)
+            stack.api("POST", f"/sessions/{session.session_id}/complete")
+        stack.clock.advance(30)
+        stack.irma.catch_up()
+        delivered = [c for c in stack.irma.callbacks if c.answer is not None]
+        assert {c.status for c in delivered} == {"DONE", "CANCELLED", "TIMEOUT"}
+        assert calls_inside == [] and stack.irma.nested_callbacks == 0
+
+
+def test_a_result_far_larger_than_a_json_body_limit_is_accepted_whole():
+    """The callback body limit is the largest result the purpose can produce (EXTRA attributes
+    included), not the 8 KB of the JSON routes."""
+    with DevStack() as stack:
+        session = start_session(stack)
+        extra = {f"pbdf.gemeente.personalData.extra{n}": "x" * 200 for n in range(60)}
+        session.tel = stack.wallet.disclose(session.body["sessionPtr"], {**WALLET, **extra}, extra=list(extra))
+        token = irma_session(stack, session).token
+        assert len(stack.irma.result_jwt(stack.irma.sessions[token])) > 16 * 1024
+        assert [c.answer for c in stack.irma.callbacks_for(token)] == [200]
+        assert session_status(stack, session)[1]["status"] == "DISCLOSED"
+        shown = verified_call(stack, session)
+        assert [a["id"] for a in shown["attributes"]] == ["pbdf.gemeente.personalData.bsn", NAME]
