@@ -39,6 +39,7 @@ import math
 import sys
 import threading
 import time
+import weakref
 from collections import Counter
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
@@ -209,6 +210,7 @@ class EmfBridge:
         self._lock = threading.Lock()
         self._flush_lock = threading.Lock()
         self._client: Any = None
+        self._tees: weakref.WeakSet[_Tee] = weakref.WeakSet()
         self._closed = False
         self._wake = threading.Event()
         self._worker = threading.Thread(target=self._run, name="emf-bridge", daemon=True)
@@ -231,13 +233,18 @@ class EmfBridge:
         current = sys.stdout
         if isinstance(current, _Tee) and current.bridge is self:
             return
-        sys.stdout = _Tee(current, self)
+        tee = _Tee(current, self)
+        self._tees.add(tee)
+        sys.stdout = tee
 
     def release_stdout(self) -> None:
+        """Give stdout back; a tee someone else still holds becomes a plain pass-through."""
         current = sys.stdout
         if isinstance(current, _Tee) and current.bridge is self:
             sys.stdout = current.downstream
-            current.bridge = None
+        for tee in list(self._tees):
+            tee.bridge = None
+        self._tees.clear()
 
     @contextlib.contextmanager
     def capturing(self) -> Iterator[None]:
