@@ -96,7 +96,13 @@ def _outcomes(**overrides: float) -> dict[str, float]:
 
 PROFILES = {
     "demostad": Profile(22, 1.5, {"demo": 0.6, "belastingen": 0.4}, _outcomes(), brute_force_attempts=14),
-    "demodorp": Profile(6, 0.5, {"demo": 0.75, "belastingen": 0.25}, _outcomes(abandoned=0.1, typo=0.01)),
+    "demodorp": Profile(
+        6,
+        0.5,
+        {"demo": 0.75, "belastingen": 0.25},
+        _outcomes(abandoned=0.1, typo=0.01),
+        calls_without_code_per_weekday=0.5,
+    ),
 }
 # Relative arrival rate per local hour (citizens use the website mostly in office hours).
 HOURLY = [0.02] * 7 + [0.5, 2.0, 2.2, 2.0, 1.6, 1.2, 1.8, 1.8, 1.6, 1.2, 0.4, 0.25, 0.15, 0.15, 0.1, 0.05, 0.02]

@@ -177,13 +177,12 @@ def render(report: Report, title_name: str | None = None) -> str:
     ]
     add(f"<figure>{horizontal('f-trechter', 'Van start tot medewerker: aantallen per stap', funnel_bars)}")
     add("<figcaption>Aantal per stap; tussen haakjes het deel van de gestarte sessies.</figcaption></figure>")
+    # "Van vorige stap" where the step is part of the one before: all calls are not all disclosures.
+    before = {A.key: S, V.key: C, G.key: V}
     rows = []
-    previous: Cell | None = None
     for c in report.funnel:
-        rows.append(
-            [escape(c.label), _value(c), _pct(c.value, S.value), _pct(c.value, previous.value) if previous else ""]
-        )
-        previous = c
+        prior = before.get(c.key)
+        rows.append([escape(c.label), _value(c), _pct(c.value, S.value), _pct(c.value, prior.value) if prior else ""])
     add(_table("Stappen", ["Stap", "Aantal", "Van gestart", "Van vorige stap"], rows))
     add("</section>")
 
