@@ -95,7 +95,7 @@ def _outcomes(**overrides: float) -> dict[str, float]:
 
 
 PROFILES = {
-    "demostad": Profile(22, 1.5, {"demo": 0.6, "belastingen": 0.4}, _outcomes(), brute_force_attempts=14),
+    "demostad": Profile(22, 1.5, {"demo": 0.6, "belastingen": 0.4}, _outcomes(), brute_force_attempts=25),
     "demodorp": Profile(
         6,
         0.5,
@@ -418,7 +418,7 @@ class Simulation:
             digits = "".join(self.rng.choice("0123456789") for _ in range(8))
             result = self.call(digits, caller)
             self.tally.count(f"unverified:{result.lambda_result.get('result', 'error').lower()}", at)
-            yield self.now() + self.rng.uniform(15, 40)
+            yield self.now() + self.rng.uniform(8, 20)
 
 
 def _tenant_arguments(stack: Any, tenant: str) -> dict[str, str]:

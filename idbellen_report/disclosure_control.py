@@ -24,7 +24,7 @@ of cell suppression and docs/report.md says so.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -152,6 +152,11 @@ def protect(ledger: Ledger, k: int) -> Decision:
                     out.append(({p: 1 for p in hidden_parts}, merged_value, None))
         return out
 
+    def breaks_a_rule() -> bool:
+        unknown = unknown_of(set())
+        basis = auditor.basis(unknown)
+        return any(auditor.derivable(v, unknown, basis) for v, _, _ in sensitive())
+
     def cost(name: str) -> tuple[int, int, str]:
         q = quantities[name]
         return (1 if q.headline else 0, q.value, name)
@@ -161,6 +166,7 @@ def protect(ledger: Ledger, k: int) -> Decision:
         basis = auditor.basis(unknown)
         offending = [(v, val, n) for v, val, n in sensitive() if auditor.derivable(v, unknown, basis)]
         if not offending:
+            _show_what_is_known_anyway(auditor, quantities, hidden, unknown_of, breaks_a_rule, k)
             return Decision(frozenset(hidden), _merged(ledger, hidden), k)
         vector, _, name = min(offending, key=lambda o: o[1])
         if name is not None and quantities[name].displayed and name not in hidden:
@@ -184,6 +190,26 @@ def protect(ledger: Ledger, k: int) -> Decision:
             chosen = pool[0]
         hidden.add(chosen)
     raise RuntimeError("cell protection did not converge")  # pragma: no cover
+
+
+def _show_what_is_known_anyway(
+    auditor: _Auditor,
+    quantities: dict[str, Quantity],
+    hidden: set[str],
+    unknown_of: Callable[[set[str]], list[int]],
+    breaks_a_rule: Callable[[], bool],
+    k: int,
+) -> None:
+    """A hidden count that is not small and can be computed from the shown ones anyway (a greedy
+    step hid it to no effect) is shown again — unless that changes a merged row into a small one."""
+    for name in sorted(hidden, key=lambda n: -quantities[n].value):
+        if _small(quantities[name].value, k):
+            continue
+        unknown = unknown_of(set())
+        if auditor.derivable({name: 1}, unknown, auditor.basis(unknown)):
+            hidden.discard(name)
+            if breaks_a_rule():
+                hidden.add(name)
 
 
 def _merged(ledger: Ledger, hidden: set[str]) -> dict[str, list[str]]:
