@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed-$(shell cat requirements/dev.lock | sha256sum | cut 
 export PYTHONPATH := $(CURDIR)/lambdas:$(CURDIR)
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help install demo test test-fast lint fmt typecheck lint-flows fuzz bench build serve lock clean system-deps widget-deps widget-build
+.PHONY: help install demo test test-fast lint fmt typecheck lint-flows fuzz bench build serve lock clean system-deps widget-deps widget-build report report-demo
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk -F':.*?## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -44,14 +44,14 @@ lint-flows: $(STAMP) ## lint the Amazon Connect flows in contact_flows/ (structu
 	$(PY) -m contact_flows.lint
 
 lint: $(STAMP) ## ruff lint + format check
-	$(VENV)/bin/ruff check lambdas devstack contact_flows iac tests bench
-	$(VENV)/bin/ruff format --check lambdas devstack contact_flows iac tests bench
+	$(VENV)/bin/ruff check lambdas devstack contact_flows iac tests bench idbellen_report
+	$(VENV)/bin/ruff format --check lambdas devstack contact_flows iac tests bench idbellen_report
 
 fmt: $(STAMP) ## apply ruff fixes and formatting
-	$(VENV)/bin/ruff check --fix lambdas devstack contact_flows iac tests bench
-	$(VENV)/bin/ruff format lambdas devstack contact_flows iac tests bench
+	$(VENV)/bin/ruff check --fix lambdas devstack contact_flows iac tests bench idbellen_report
+	$(VENV)/bin/ruff format lambdas devstack contact_flows iac tests bench idbellen_report
 
-typecheck: $(STAMP) ## mypy --strict on the Lambda package
+typecheck: $(STAMP) ## mypy --strict on the Lambda package and the report
 	$(VENV)/bin/mypy
 
 # -- widget (agent panel + citizen page) and the browser tests --------------------------------------
@@ -77,6 +77,13 @@ system-deps: /usr/bin/chromium ## Debian's Chromium for the browser tests (apt-g
 
 serve: $(STAMP) widget-build ## the whole system on http://127.0.0.1:8080 to click through (PORT=8080)
 	$(PY) -m devstack.serve --port $(or $(PORT),8080)
+
+report: $(STAMP) ## evaluation report from CloudWatch: TENANT=<id> FROM=YYYY-MM [TO=YYYY-MM] [ARGS="--pdf ..."] -> build/report/
+	@test -n "$(TENANT)" -a -n "$(FROM)" || { echo "usage: make report TENANT=<tenant id> FROM=YYYY-MM [TO=YYYY-MM] [ARGS='--pdf --min-count 5']"; exit 2; }
+	$(PY) -m idbellen_report --tenant $(TENANT) --from $(FROM) $(if $(TO),--to $(TO)) $(ARGS)
+
+report-demo: $(STAMP) ## a month of dev-stack traffic for two tenants, then their reports in build/report/ (MONTH=YYYY-MM)
+	$(PY) -m devstack.report_demo $(if $(MONTH),--month $(MONTH))
 
 fuzz: $(STAMP) ## thousands of hostile events per handler (HYPOTHESIS_PROFILE=fuzz), then the full guess hit-rate measurement
 	HYPOTHESIS_PROFILE=fuzz $(PY) -m pytest -q -p no:cacheprovider tests/fuzz

@@ -25,7 +25,9 @@ from moto.server import ThreadedMotoServer
 
 from devstack.apigw import ApiDispatcher, HttpApiAdapter
 from devstack.clock import MovableClock
+from devstack.cloudwatch_standin import cloudwatch_like_aws
 from devstack.connect_standin import ConnectStandIn
+from devstack.emf_bridge import EmfBridge
 from devstack.irma_server import DemoIrmaServer, IrmaServerConfig
 from devstack.lambda_context import LambdaContext
 from devstack.lambda_standin import LambdaStandIn
@@ -134,8 +136,10 @@ class DevStack:
         agent_auth: str = "jwt",
         *,
         irma: IrmaSetup | None = None,
+        cloudwatch_url: str | None = None,
     ) -> None:
         self.overrides = settings or {}
+        self.cloudwatch_url = cloudwatch_url  # where the functions' EMF metrics go; None: this stack's moto
         self.purposes = purposes or DEMO_PURPOSES
         self.irma_setup = irma or IrmaSetup()
         self.agent_auth = agent_auth
@@ -165,6 +169,7 @@ class DevStack:
         from idbellen.handlers import agent, cleanup, dtmf, session
 
         self._exit_stack.enter_context(atomic_dynamodb_requests())
+        self._exit_stack.enter_context(cloudwatch_like_aws())
         self.moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
         self.moto.start()
         self._started.append(self.moto)
@@ -172,6 +177,11 @@ class DevStack:
         self.aws_url = f"http://{host}:{port}"
         # moto keeps its state per process, not per server: start from empty like a fresh account.
         requests.post(f"{self.aws_url}/moto-api/reset", timeout=10)
+        # CloudWatch Logs' EMF extraction: the functions' metric lines become CloudWatch metrics.
+        self.metrics_bridge = EmfBridge(
+            self.clock.now, self._cloudwatch_client, flush_on_stop=bool(self.cloudwatch_url)
+        )
+        self._started.append(self.metrics_bridge)
         self.irma = DemoIrmaServer(
             self.requestor_token, clock=self.clock.now, config=self.irma_setup.server_config()
         ).start()
@@ -179,16 +189,17 @@ class DevStack:
         self._wallet.irma = self.irma
         self.lambdas = LambdaStandIn().start()
         self._started.append(self.lambdas)
-        self.handlers = {
+        functions = {
             "session": session.handler,
             "dtmf": dtmf.handler,
             "agent": agent.handler,
             "cleanup": cleanup.handler,
         }
-        self.lambdas.register(SESSION_FUNCTION, session.handler)
+        self.handlers = {name: self.metrics_bridge.wrap(handler) for name, handler in functions.items()}
+        self.lambdas.register(SESSION_FUNCTION, self.handlers["session"])
         self.connect = ConnectStandIn().start()
         self._started.append(self.connect)
-        self.dispatcher = ApiDispatcher({"session": session.handler, "agent": agent.handler})
+        self.dispatcher = ApiDispatcher({"session": self.handlers["session"], "agent": self.handlers["agent"]})
         self.http = HttpApiAdapter(self.dispatcher).start()
         self._started.append(self.http)
 
@@ -270,6 +281,19 @@ class DevStack:
                 os.environ.pop(name, None)
             else:
                 os.environ[name] = value
+
+    def _cloudwatch_client(self) -> Any:
+        return boto3.session.Session().client(
+            "cloudwatch",
+            endpoint_url=self.cloudwatch_url or self.aws_url,
+            region_name=REGION,
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+        )
+
+    def flush_metrics(self) -> int:
+        """Deliver the functions' EMF metrics to CloudWatch now (CloudWatch is asynchronous too)."""
+        return self.metrics_bridge.flush()
 
     # -- the facade ----------------------------------------------------------------------------
     @property

@@ -20,7 +20,9 @@ TRANSFER_METHODS = frozenset({"TRANSFER", "QUEUE_TRANSFER"})
 
 def delete_session(svc: Services, session_pk: str, reason: str, extra_keys: list[str] | None = None) -> int:
     store = svc.store
-    session = store.get(session_pk, include_expired=True, fields=(*MEMBER_FIELDS, "created_at", "purpose"))
+    session = store.get(
+        session_pk, include_expired=True, fields=(*MEMBER_FIELDS, "created_at", "purpose", "agent_seen_at")
+    )
     entry = list(extra_keys or [])
     members = [str(session[f]) for f in MEMBER_FIELDS if session.get(f)] if session is not None else []
     # Order matters when a delete is interrupted: the secret pointer goes first (the agent's read stops
@@ -61,6 +63,11 @@ def _record_deletion(svc: Services, session_pk: str, reason: str, deleted: int, 
         count_by("RecordAgeAtDeletion", age, "Seconds", reason=reason)
     if deleted:
         count("RecordsDeleted", deleted)
+    if session is not None and session.get("agent_seen_at") is not None:
+        # The evaluation funnel's last step: sessions shown to an agent at least once (AgentReads
+        # counts every read), counted once per session when it is deleted.
+        count("SessionsShown")
+        count_by("SessionsShown", purpose=session.get("purpose"))
 
 
 def blank_contact_secret(svc: Services, initial_contact_id: str) -> None:

@@ -1,0 +1,7 @@
+from __future__ import annotations
+
+import sys
+
+from idbellen_report.cli import main
+
+sys.exit(main())
