@@ -39,7 +39,7 @@ TOTALS = (
 BY_PURPOSE = (SESSIONS_STARTED, CALLS_VERIFIED, SESSIONS_SHOWN)
 
 OTHER = "other"  # count_by publishes any value that is not a short lowercase token as `other`
-TRIGGERS = ("callback", "browser", "phone", OTHER)
+TRIGGERS = ("callback", "browser", "phone", "hint", OTHER)
 REJECT_REASONS = ("cancelled", "timeout", "invalid_proof", "missing_attributes", "result_expired", OTHER)
 UNVERIFIED_REASONS = ("invalid_input", "not_found", "not_verified", "rate_limited", OTHER)
 DELETE_REASONS = ("completed", "cleared", "hung_up", "expired", OTHER)
