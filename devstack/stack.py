@@ -343,7 +343,7 @@ class DevStack:
 
     def _flow_simulator(self) -> Any:
         """The flow simulator with our flows rendered for this stack (built on first call)."""
-        from devstack.flow_simulator import flow_arns, simulator_for
+        from devstack.flow_simulator import flow_arns, simulator_for, template_timeouts
 
         code_length = os.environ.get("IDBELLEN_DTMF_LENGTH", "8")
         cached = getattr(self, "_flow_sim", None)
@@ -353,7 +353,9 @@ class DevStack:
                 instance_arn=INSTANCE_ARN,
                 code_length=code_length,
                 system_number=PHONE_NUMBER,
+                timeouts=template_timeouts(),  # Lambda ends an attempt at the function's Timeout
             )
+            sim.on_spend.append(self.clock.advance)  # work that takes time moves the handlers' clock too
             self._flow_sim = (code_length, sim)
             self._flow_arns = flow_arns(INSTANCE_ARN)
         return self._flow_sim[1]
