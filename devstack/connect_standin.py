@@ -145,6 +145,10 @@ class _Handler(QuietHandler):
             self.send(200, {"Contact": body})
             return
         if len(parts) == 3 and parts[0] == "users":
+            standin.calls.append(("DescribeUser", parts[2]))
+            if "DescribeUser" in standin.fail:
+                _error(self, 500, "InternalServiceException")
+                return
             username = standin.users.get(parts[2])
             if username is None:
                 _error(self, 404, "ResourceNotFoundException")
