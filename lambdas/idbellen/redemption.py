@@ -194,8 +194,8 @@ def _link(
     - One contact holds one session. A second code redeemed on a contact that is already linked to
       another session (the verify module run twice) replaces it: in the same transaction the first
       session's session, code and secret items are deleted and the contact points at the new session,
-      keeping the call's live and ended segments. The caller's newest proof counts, and nothing of the
-      first one stays readable (its secret is gone at once).
+      whose live segment is the one that redeemed the code. The caller's newest proof counts, and nothing
+      of the first one stays readable (its secret is gone at once).
     """
     if call.deadline is not None and clock.now_precise() > call.deadline:
         count("DtmfTooLate")
