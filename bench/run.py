@@ -143,14 +143,14 @@ class Driver:
     EventBridge would; the DTMF function is invoked directly, without the flow simulator)."""
 
     def __init__(self, stack: Any) -> None:
-        from devstack.apigw import DEMO_AGENT, build_event
+        from devstack.apigw import build_event
 
         self.stack = stack
         self._build_event = build_event
-        self._agent = DEMO_AGENT
+        self._claims = stack.agent_claims()  # the dev agent, as the JWT authorizer passes it
 
     def http_event(self, function: str, method: str, route: str, path: str, body: Any, params: dict[str, str]) -> Any:
-        claims = {"sub": self._agent} if function == "agent" else None
+        claims = self._claims if function == "agent" else None
         text = json.dumps(body) if body is not None else None
         return self._build_event(
             method, path, text, {"content-type": "application/json"}, f"{method} {route}", params, claims
@@ -185,12 +185,15 @@ class Driver:
         return self.stack.contact_flow_event(contact_id, contact_id, {"dtmf": digits}, CALLER)
 
     def read_event(self, secret: str, contact_id: str) -> Any:
+        """The dev agent accepted the contact in Connect (the stand-in; no AWS call) and reads it."""
+        self.stack.assign(contact_id)
         return self.http_event(
             "agent", "POST", "/agent/disclosure", "/agent/disclosure", {"secret": secret, "contact_id": contact_id}, {}
         )
 
-    def clear_event(self, secret: str) -> Any:
-        return self.http_event("agent", "POST", "/agent/clear", "/agent/clear", {"secret": secret}, {})
+    def clear_event(self, secret: str, contact_id: str) -> Any:
+        body = {"secret": secret, "contact_id": contact_id}
+        return self.http_event("agent", "POST", "/agent/clear", "/agent/clear", body, {})
 
     def completed_event(self, contact_id: str) -> Any:
         return {
@@ -254,7 +257,7 @@ def measure_api_calls(stack: Any, driver: Driver, counter: Any, repeats: int) ->
         expect(status == 200, f"disclosure read {status}")
         record("disclosure_read", calls)
         with window() as calls:
-            status, _ = driver.call_http("agent", driver.clear_event(answer["session_secret"]))
+            status, _ = driver.call_http("agent", driver.clear_event(answer["session_secret"], contact))
         expect(status == 204, f"clear {status}")
         record("clear", calls)
 

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import unquote
 
+from devstack.identity import cognito_access_claims, scopes_of
 from devstack.lambda_context import LambdaContext
 from devstack.loopback import LoopbackServer, QuietHandler
 
@@ -37,7 +38,6 @@ ROUTES: list[tuple[str, str, str]] = [
 # callback must not: irmago calls back inside our own requests to it (a DELETE, a pull of a timed-out
 # session), as it calls a second Lambda execution environment.
 CONCURRENT_ROUTES = frozenset({"POST /irma/callback/{callback_id+}"})
-DEMO_AGENT = "demo-agent"
 
 
 def _match(method: str, raw_path: str) -> tuple[str, str, dict[str, str]] | None:
@@ -86,7 +86,7 @@ def build_event(
         "timeEpoch": int(now * 1000),
     }
     if claims is not None:
-        context["authorizer"] = {"jwt": {"claims": claims, "scopes": None}}
+        context["authorizer"] = {"jwt": {"claims": claims, "scopes": scopes_of(claims)}}
     event: dict[str, Any] = {
         "version": "2.0",
         "routeKey": route_key,
@@ -106,19 +106,29 @@ def build_event(
 class ApiDispatcher:
     def __init__(self, handlers: dict[str, Handler], agent_claims: dict[str, str] | None = None) -> None:
         self.handlers = handlers
-        self.agent_claims = agent_claims if agent_claims is not None else {"sub": DEMO_AGENT}
+        # the dev agent's (devstack.identity); a fresh set per request unless fixed here
+        self.agent_claims = agent_claims
         # A Lambda execution environment handles one event at a time, and Powertools' resolver keeps
         # the current event on the module-level app: concurrent requests take turns per function.
         self._turns = {name: threading.Lock() for name in handlers}
 
     def dispatch(
-        self, method: str, raw_path: str, body: str | bytes | None = None, headers: dict[str, str] | None = None
+        self,
+        method: str,
+        raw_path: str,
+        body: str | bytes | None = None,
+        headers: dict[str, str] | None = None,
+        claims: dict[str, Any] | None = None,
     ) -> tuple[int, dict[str, str], str]:
+        """`claims`: the authorizer claims of an agent route (default: the dev agent's); ignored elsewhere."""
         matched = _match(method.upper(), raw_path)
         if matched is None:
             return 404, {"content-type": "application/json"}, json.dumps({"message": "Not Found"})
         route_key, function, params = matched
-        claims = self.agent_claims if function == "agent" else None
+        if function != "agent":
+            claims = None
+        elif claims is None:
+            claims = self.agent_claims if self.agent_claims is not None else cognito_access_claims()
         event = build_event(method.upper(), raw_path, body, headers, route_key, params, claims)
         turn = contextlib.nullcontext() if route_key in CONCURRENT_ROUTES else self._turns[function]
         with turn:

@@ -2,8 +2,11 @@
 boto3 calls run unchanged (`AWS_ENDPOINT_URL_CONNECT` points here):
 
 - `UpdateContactAttributes` (POST /contact/attributes) merges into the contact's attributes;
-- `DescribeContact` (GET /contacts/{InstanceId}/{ContactId}) names the agent assigned with `assign`;
-- `DescribeUser` (GET /users/{InstanceId}/{UserId}) returns the username given to `assign`.
+- `DescribeContact` (GET /contacts/{InstanceId}/{ContactId}) answers `Id`, `InitialContactId`,
+  `PreviousContactId`, `InitiationMethod` and, once an agent is routed to the contact, `AgentInfo`
+  (`Id`; plus `ConnectedToAgentTimestamp` after the agent accepted, i.e. `assign`). An offer that is
+  missed or rejected leaves no agent on the contact; a supervisor monitoring it changes nothing;
+- `DescribeUser` (GET /users/{InstanceId}/{UserId}) returns the username given to `assign`/`offer`.
 
 The dev stack copies the attributes the inbound flow sets into `attributes`, so tests can see what a
 contact record would keep (e.g. that `session_secret` is blanked after the contact completes).
@@ -13,6 +16,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 import uuid
 from typing import Any
 from urllib.parse import unquote
@@ -24,6 +28,8 @@ class ConnectStandIn:
     def __init__(self) -> None:
         self.attributes: dict[str, dict[str, str]] = {}  # initial contact id -> attributes
         self.agents: dict[str, str] = {}  # contact id -> Connect user id
+        self.accepted: dict[str, str] = {}  # contact id -> ConnectedToAgentTimestamp (ISO 8601)
+        self.contacts: dict[str, dict[str, str]] = {}  # contact id -> {initial, previous, method}
         self.users: dict[str, str] = {}  # Connect user id -> username
         self.calls: list[tuple[str, str]] = []  # (operation, contact id), for assertions
         self.fail: set[str] = set()  # operations that answer 500 (fault tests)
@@ -45,12 +51,45 @@ class ConnectStandIn:
         with self._lock:
             self.attributes.setdefault(initial_contact_id, {}).update(attributes)
 
-    def assign(self, contact_id: str, username: str) -> str:
-        """Put the agent with this Connect username on the contact; returns their Connect user id."""
+    def add_contact(
+        self, contact_id: str, initial_contact_id: str, previous_contact_id: str | None = None, method: str = "INBOUND"
+    ) -> None:
+        """A contact segment exists in Connect (a call, or a transfer's new segment)."""
+        with self._lock:
+            entry = {"initial": initial_contact_id, "method": method}
+            if previous_contact_id:
+                entry["previous"] = previous_contact_id
+            self.contacts[contact_id] = entry
+
+    def user_id(self, username: str) -> str:
         with self._lock:
             user_id = next((u for u, n in self.users.items() if n == username), None) or str(uuid.uuid4())
             self.users[user_id] = username
+            return user_id
+
+    def offer(self, contact_id: str, username: str) -> str:
+        """Connect routes the contact to this agent (ringing, not accepted): AgentInfo without a
+        ConnectedToAgentTimestamp."""
+        user_id = self.user_id(username)
+        with self._lock:
             self.agents[contact_id] = user_id
+            self.accepted.pop(contact_id, None)
+        return user_id
+
+    def withdraw(self, contact_id: str) -> None:
+        """A missed or rejected offer: the contact goes back to the queue, no agent on it."""
+        with self._lock:
+            if contact_id not in self.accepted:
+                self.agents.pop(contact_id, None)
+
+    def assign(self, contact_id: str, username: str, initial_contact_id: str | None = None) -> str:
+        """The agent with this Connect username accepts the contact; returns their Connect user id."""
+        user_id = self.user_id(username)
+        with self._lock:
+            if contact_id not in self.contacts:
+                self.contacts[contact_id] = {"initial": initial_contact_id or contact_id, "method": "INBOUND"}
+            self.agents[contact_id] = user_id
+            self.accepted[contact_id] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
             return user_id
 
 
@@ -89,13 +128,27 @@ class _Handler(QuietHandler):
             if "DescribeContact" in standin.fail:
                 _error(self, 500, "InternalServiceException")
                 return
-            agent = standin.agents.get(contact)
-            body: dict[str, Any] = {"Id": contact, "Channel": "VOICE", "InitiationMethod": "INBOUND"}
+            with standin._lock:
+                agent = standin.agents.get(contact)
+                accepted = standin.accepted.get(contact)
+                known = dict(standin.contacts.get(contact) or {"initial": contact, "method": "INBOUND"})
+            body: dict[str, Any] = {
+                "Id": contact,
+                "InitialContactId": known["initial"],
+                "Channel": "VOICE",
+                "InitiationMethod": known["method"],
+            }
+            if known.get("previous"):
+                body["PreviousContactId"] = known["previous"]
             if agent:
-                body["AgentInfo"] = {"Id": agent}
+                body["AgentInfo"] = {"Id": agent, **({"ConnectedToAgentTimestamp": accepted} if accepted else {})}
             self.send(200, {"Contact": body})
             return
         if len(parts) == 3 and parts[0] == "users":
+            standin.calls.append(("DescribeUser", parts[2]))
+            if "DescribeUser" in standin.fail:
+                _error(self, 500, "InternalServiceException")
+                return
             username = standin.users.get(parts[2])
             if username is None:
                 _error(self, 404, "ResourceNotFoundException")

@@ -84,13 +84,15 @@ def run() -> int:
         print("   call as verified=true. The code is now used up.")
 
         with quiet(lines):
+            stack.assign(call.contact_id)  # the dev agent accepts the call; Connect now names them on it
             status, shown = stack.api(
                 "POST",
                 "/agent/disclosure",
                 {"secret": call.attributes["session_secret"], "contact_id": call.contact_id},
             )
         expect(status == 200, f"the agent's disclosure read answered {status}")
-        say(4, "The agent picks up. The widget shows the verified attributes (fake demo data):")
+        say(4, "The agent accepts the call. Connect confirms it is this agent's call; the widget shows the")
+        print("   verified attributes (fake demo data):")
         for attribute in shown["attributes"]:
             print(f"   | {attribute['label']:<6} {attribute['value']}")
 

@@ -10,6 +10,10 @@ code for 24 months) shows up in a unit test instead of on a citizen's phone:
   validation (a flat object of strings, < 32 KB); ``$.External`` holding only the latest response
   (cleared when a call fails); retries on function errors and lost responses (up to 3 within 8 s);
   the Error branch on exceptions after the retries, on timeouts and on unparseable responses.
+- The functions' own Lambda timeouts (``function_timeouts``, the template's ``Timeout``): the context's
+  ``get_remaining_time_in_millis`` counts down on the simulator's clock, and work that takes time inside
+  a handler (``spend``) past the timeout ends the attempt there — nothing after that point runs, as
+  when Lambda stops an invocation — which Connect sees as a function error (and retries).
 - Store customer input: ``MaximumLength``, the termination key, ``*`` as cancel key, ``Timeout``
   on no input; the touchtone buffer (up to 30 keys) and digits that arrive before the input block.
 - Hours of operation open/closed, a queue at capacity, event hooks, logging behaviour.
@@ -57,6 +61,11 @@ class FlowError(RuntimeError):
 
 class LostResponse(ConnectionError):
     """The function ran but Connect never got its answer (a network fault): Connect retries."""
+
+
+class FunctionTimedOut(BaseException):
+    """Lambda ended the invocation at its timeout. A BaseException, so no handler's `except Exception`
+    can catch it: like a real timeout, the code after that point never runs."""
 
 
 class VirtualClock:
@@ -179,6 +188,7 @@ class FlowSimulator:
         clock: VirtualClock | WallClock | None = None,
         instance_arn: str = DEFAULT_INSTANCE_ARN,
         system_number: str = DEFAULT_SYSTEM_NUMBER,
+        function_timeouts: Mapping[str, float] | None = None,
     ) -> None:
         self.flows = dict(flows)
         self.lambdas = dict(lambdas)
@@ -187,6 +197,23 @@ class FlowSimulator:
         self.instance_arn = instance_arn
         self.system_number = system_number
         self.runs: dict[str, ContactRun] = {}
+        self.function_timeouts = dict(function_timeouts or {})  # function ARN -> Lambda Timeout (s)
+        self.on_spend: list[Callable[[float], None]] = []  # other clocks that move with `spend`
+        self._attempt_deadline: float | None = None
+
+    def spend(self, seconds: float) -> None:
+        """Work inside a handler that takes `seconds`: the clock moves (and every `on_spend` clock);
+        past the function's Lambda timeout the attempt ends right here (FunctionTimedOut)."""
+        deadline = self._attempt_deadline
+        if deadline is not None and self.clock.now() + seconds > deadline:
+            moved = max(0.0, deadline - self.clock.now())
+            self.clock.sleep(moved)
+            for other in self.on_spend:
+                other(moved)
+            raise FunctionTimedOut("Task timed out")
+        self.clock.sleep(seconds)
+        for other in self.on_spend:
+            other(seconds)
 
     # ---- public ------------------------------------------------------------------------------
     def call(
@@ -518,12 +545,24 @@ class FlowSimulator:
         while True:
             record.attempts += 1
             attempt_start = self.clock.now()
-            context = LambdaContext(function_name=_name_of(arn))
+            timeout = self.function_timeouts.get(arn)
+            deadline = attempt_start + timeout if timeout is not None else None
+            context = LambdaContext(
+                function_name=_name_of(arn),
+                remaining_ms=(lambda d=deadline: int(max(0.0, d - self.clock.now()) * 1000))
+                if deadline is not None
+                else None,
+            )
+            self._attempt_deadline = deadline
             try:
                 response = handler(copy.deepcopy(self._event(parameters, state)), context)
                 failed = False
+            except FunctionTimedOut:  # Lambda ended the attempt: a function error, Connect retries
+                response, failed = None, True
             except Exception:  # the function raised, or its answer was lost: Connect retries
                 response, failed = None, True
+            finally:
+                self._attempt_deadline = None
             if self.clock.now() - attempt_start > limit:
                 record.outcome = "timeout"
                 return "error", "NoMatchingError"
@@ -612,8 +651,10 @@ def simulator_for(
     code_length: int | str = 8,
     clock: VirtualClock | WallClock | None = None,
     system_number: str = DEFAULT_SYSTEM_NUMBER,
+    timeouts: Mapping[str, float] | None = None,
 ) -> FlowSimulator:
     """Our flows, rendered with ``values`` (default ``dev_values``), calling ``handlers``.
+    ``timeouts`` maps ``dtmf``/``cleanup`` to their Lambda timeouts (the template's ``Timeout``).
 
     ``handlers`` maps ``dtmf`` and ``cleanup`` to callables; they are registered under the alias
     ARNs of the values, so a flow that invoked anything else would take its Error branch.
@@ -636,13 +677,25 @@ def simulator_for(
         clock=clock,
         instance_arn=instance_arn,
         system_number=system_number,
+        function_timeouts={values[f"{name.title()}FunctionArn"]: seconds for name, seconds in (timeouts or {}).items()},
     )
+
+
+def template_timeouts() -> dict[str, float]:
+    """The DTMF and cleanup functions' Lambda `Timeout` in iac/template.yaml."""
+    from pathlib import Path
+
+    from devstack.template_resources import load_template
+
+    resources = load_template(Path(__file__).resolve().parent.parent / "iac" / "template.yaml")["Resources"]
+    return {name: float(resources[f"{name.title()}Function"]["Properties"]["Timeout"]) for name in ("dtmf", "cleanup")}
 
 
 __all__ = [
     "ContactRun",
     "FlowError",
     "FlowSimulator",
+    "FunctionTimedOut",
     "Invocation",
     "LostResponse",
     "VirtualClock",
@@ -651,4 +704,5 @@ __all__ = [
     "flow_arns",
     "lose_responses",
     "simulator_for",
+    "template_timeouts",
 ]

@@ -6,9 +6,13 @@ One loopback origin serves
   claims a real JWT authorizer would add);
 - the static pages of widget/ (agent panel, citizen call page, built scripts in widget/dist/), each
   with a strict Content-Security-Policy header;
-- dev-only pages and routes under /dev/: a SIMULATED agent workspace (stands in for Amazon Connect and
-  the @amazon-connect SDK clients) fed by the flow simulator (`DevStack.call`), and a demo wallet page
-  that discloses clearly fake attributes in place of the Yivi app (`DevStack.wallet`).
+- dev-only pages and routes under /dev/: a SIMULATED agent desktop (stands in for Amazon Connect's
+  routing, the agent workspace with its @amazon-connect SDK clients, and a Streams CCP) fed by the flow
+  simulator (`DevStack.call`), and a demo wallet page that discloses clearly fake attributes in place
+  of the Yivi app (`DevStack.wallet`). Several simulated agents (one page each, `?agent=<NameID>`) share
+  the contacts: offers, accept/reject/miss, after-contact work, clear, cold and warm transfers and a
+  supervisor's monitoring; the Connect stand-in and the contact events follow (`DevStack.assign`,
+  `DevStack.transfer`, `DevStack.contact_event`).
 The demo IRMA server runs on its own loopback port, as the real one runs on its own origin; the
 citizen page talks to it for yivi-frontend's status (CORS, like irmago).
 
@@ -24,6 +28,7 @@ import base64
 import hashlib
 import json
 import mimetypes
+import re
 import secrets
 import signal
 import threading
@@ -33,6 +38,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
+from devstack.identity import DEV_AGENT as DEFAULT_AGENT
+from devstack.identity import cognito_access_claims
 from devstack.loopback import LoopbackServer, QuietHandler
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -48,7 +55,19 @@ DEMO_CREDENTIALS = {
 }
 DEMO_CALLER = "+31612345678"
 WALLET_SESSION_SECONDS = 300
-ACTIONS = ("accept", "complete")
+ACTIONS = (
+    "offer",
+    "accept",
+    "reject",
+    "miss",
+    "hangup",
+    "complete",
+    "transfer",
+    "consult",
+    "monitor",
+    "unmonitor",
+)
+AGENT_NAME = re.compile(r"^[A-Za-z0-9@._+-]{1,64}$")
 
 
 def csp_for(page: str, irma_origin: str, style_hashes: list[str]) -> str:
@@ -92,9 +111,25 @@ SECURITY_HEADERS = {
 
 @dataclass
 class SimContact:
+    """A contact segment as Connect's routing would hold it (the simulation's own bookkeeping)."""
+
     contact_id: str
     attributes: dict[str, str]
-    state: str = "queued"
+    state: str = "queued"  # queued | offered | connected | acw
+    agent: str | None = None  # offered to / accepted by (a NameID = Connect username)
+    initial_contact_id: str = ""
+    previous_contact_id: str | None = None
+    monitors: set[str] = field(default_factory=set)  # supervisors monitoring it
+
+    def view(self, agent: str) -> dict[str, Any]:
+        role = "agent" if self.agent == agent else "monitoring"
+        return {
+            "contact_id": self.contact_id,
+            "initial_contact_id": self.initial_contact_id or self.contact_id,
+            "state": self.state,
+            "role": role,
+            "attributes": self.attributes,
+        }
 
 
 @dataclass
@@ -115,6 +150,9 @@ class DevState:
     oidc_codes: dict[str, tuple[str, str]] = field(default_factory=dict)  # code -> (challenge, redirect_uri)
     oidc_tokens: set[str] = field(default_factory=set)
     agent_requests: list[str] = field(default_factory=list)  # per agent-route request: "valid"/"invalid"/"none"
+    agent_tokens: dict[str, str] = field(default_factory=dict)  # simulated agent's token -> NameID
+    agents: list[str] = field(default_factory=list)  # the simulated agents who opened a desktop
+    agent_calls: list[tuple[str, str]] = field(default_factory=list)  # (simulated agent or "", agent route)
 
 
 class ServeApp:
@@ -126,6 +164,9 @@ class ServeApp:
         self.dev = DevState()
         self.credentials = dict(DEMO_CREDENTIALS)  # the demo wallet's store (tests put canaries here)
         self.caller = DEMO_CALLER
+        # Connect's COMPLETED contact events for the simulated contacts (tests switch them off to see
+        # what the panel's own clear does)
+        self.contact_events = True
         irma = urlsplit(stack.irma.url)
         self.irma_origin = f"{irma.scheme}://{irma.netloc}"
         csp_file = widget_dir / "dist" / "csp.json"
@@ -216,7 +257,9 @@ class ServeApp:
     def place_call(self, digits: str) -> str:
         call = self.stack.call(digits, caller=self.caller)
         with self.dev.lock:
-            self.dev.contacts[call.contact_id] = SimContact(call.contact_id, dict(call.attributes))
+            self.dev.contacts[call.contact_id] = SimContact(
+                call.contact_id, dict(call.attributes), initial_contact_id=call.initial_contact_id
+            )
         return str(call.contact_id)
 
     def queue(self) -> list[dict[str, Any]]:
@@ -226,15 +269,104 @@ class ServeApp:
                 for c in self.dev.contacts.values()
             ]
 
-    def accept(self, contact_id: str) -> bool:
+    # -- the simulated desktop: one simulated agent per page ----------------------------------------
+    def agent_token(self, agent: str) -> str:
+        """A token for a simulated agent's panel: API requests carrying it get that agent's claims."""
+        token = "dev-agent-" + secrets.token_urlsafe(16)
+        with self.dev.lock:
+            self.dev.agent_tokens[token] = agent
+            if agent not in self.dev.agents:
+                self.dev.agents.append(agent)
+        return token
+
+    def claims_for(self, header: str | None, path: str = "") -> dict[str, Any] | None:
+        """The authorizer claims for an agent request: a simulated agent's, or (None) the dev agent's."""
+        token = (header or "").removeprefix("Bearer ")
+        with self.dev.lock:
+            agent = self.dev.agent_tokens.get(token)
+            self.dev.agent_calls.append((agent or "", path))
+        return cognito_access_claims(agent) if agent else None
+
+    def desk(self, agent: str) -> dict[str, Any]:
+        with self.dev.lock:
+            if agent not in self.dev.agents:
+                self.dev.agents.append(agent)
+            contacts = list(self.dev.contacts.values())
+            agents = list(self.dev.agents)
+        return {
+            "agent": agent,
+            "agents": agents,
+            "queue": [
+                {"contact_id": c.contact_id, "attributes": c.attributes} for c in contacts if c.state == "queued"
+            ],
+            "contacts": [c.view(agent) for c in contacts if c.agent == agent or agent in c.monitors],
+            "others": [
+                {"contact_id": c.contact_id, "agent": c.agent}
+                for c in contacts
+                if c.state == "connected" and c.agent not in (None, agent) and agent not in c.monitors
+            ],
+        }
+
+    def act(self, contact_id: str, action: str, agent: str, target: str | None = None) -> bool:
+        """One step of Connect's routing or an agent's action; the Connect stand-in and contact events
+        follow what real Connect would record."""
+        stack = self.stack
         with self.dev.lock:
             contact = self.dev.contacts.get(contact_id)
             if contact is None:
                 return False
-            contact.state = "connected"
-            return True
+            state, owner = contact.state, contact.agent
+        if action == "offer" and state == "queued":
+            stack.connect.offer(contact_id, agent)
+            self._set(contact, state="offered", agent=agent)
+        elif action == "accept" and (state == "queued" or (state == "offered" and owner == agent)):
+            stack.assign(contact_id, agent)
+            self._set(contact, state="connected", agent=agent)
+        elif action in ("reject", "miss") and state == "offered" and owner == agent:
+            stack.connect.withdraw(contact_id)  # back to the queue, for the next agent
+            self._set(contact, state="queued", agent=None)
+        elif action == "hangup" and state == "connected" and owner == agent:
+            stack.contact_event(contact_id, "DISCONNECTED")
+            self._set(contact, state="acw")
+        elif action == "complete" and owner == agent and state in ("connected", "acw"):
+            with self.dev.lock:
+                self.dev.contacts.pop(contact_id, None)
+            if self.contact_events:
+                stack.contact_event(contact_id, "COMPLETED")
+        elif action in ("transfer", "consult") and state == "connected" and owner == agent and target:
+            segment = stack.transfer(contact_id)  # a new segment, same InitialContactId
+            stack.connect.offer(segment, target)
+            with self.dev.lock:
+                self.dev.contacts[segment] = SimContact(
+                    segment,
+                    dict(contact.attributes),
+                    state="offered",
+                    agent=target,
+                    initial_contact_id=contact.initial_contact_id or contact_id,
+                    previous_contact_id=contact_id,
+                )
+            if action == "transfer":  # cold: the first agent leaves at once, into after-contact work
+                self._set(contact, state="acw")
+        elif action == "monitor" and state == "connected" and owner != agent:
+            with self.dev.lock:
+                contact.monitors.add(agent)
+        elif action == "unmonitor":
+            with self.dev.lock:
+                contact.monitors.discard(agent)
+        else:
+            return False
+        return True
+
+    def _set(self, contact: SimContact, **changes: Any) -> None:
+        with self.dev.lock:
+            for name, value in changes.items():
+                setattr(contact, name, value)
+
+    def accept(self, contact_id: str, agent: str | None = None) -> bool:
+        return self.act(contact_id, "accept", agent or DEFAULT_AGENT)
 
     def complete(self, contact_id: str) -> bool:
+        """The contact (every agent's part of it) ends: Connect's COMPLETED event."""
         with self.dev.lock:
             contact = self.dev.contacts.pop(contact_id, None)
         if contact is None:
@@ -262,9 +394,13 @@ class _Handler(QuietHandler):
         body = self.read_body()
         text = body.decode("utf-8", "replace") if body else None
         headers = {k: v for k, v in self.headers.items() if k.lower() != "host"}
+        claims = None
         if self._path().startswith("/agent/"):
             self.app.note_agent_auth(self.headers.get("Authorization"))
-        status, out_headers, payload = self.app.stack.dispatcher.dispatch(self.command, self.path, text, headers)
+            claims = self.app.claims_for(self.headers.get("Authorization"), self._path())
+        status, out_headers, payload = self.app.stack.dispatcher.dispatch(
+            self.command, self.path, text, headers, claims=claims
+        )
         if self.command == "POST" and self._path() == "/sessions" and status == 201:
             try:
                 purpose = str(json.loads(text or "{}").get("purpose", ""))
@@ -293,11 +429,29 @@ class _Handler(QuietHandler):
                 self.send(400, {"error": "digits"}, headers=ok)
                 return
             self.send(200, {"contact_id": app.place_call(digits)}, headers=ok)
-        elif (
-            self.command == "POST" and len(parts) == 3 and parts[0] == "contacts" and parts[2] in ("accept", "complete")
-        ):
-            self.read_body()
-            done = app.accept(parts[1]) if parts[2] == "accept" else app.complete(parts[1])
+        elif self.command == "GET" and parts == ["desk"]:
+            agent = parse_qs(urlsplit(self.path).query).get("agent", [""])[0] or DEFAULT_AGENT
+            if not AGENT_NAME.match(agent):
+                self.send(400, {"error": "agent"}, headers=ok)
+                return
+            self.send(200, app.desk(agent), headers=ok)
+        elif self.command == "POST" and parts == ["agent-token"]:
+            agent = str((self._json_body() or {}).get("agent", ""))
+            if not AGENT_NAME.match(agent):
+                self.send(400, {"error": "agent"}, headers=ok)
+                return
+            self.send(200, {"token": app.agent_token(agent)}, headers=ok)
+        elif self.command == "POST" and len(parts) == 3 and parts[0] == "contacts" and parts[2] in ACTIONS:
+            body = self._json_body() or {}
+            agent = str(body.get("agent") or DEFAULT_AGENT)
+            target = body.get("to")
+            if not AGENT_NAME.match(agent) or (target is not None and not AGENT_NAME.match(str(target))):
+                self.send(400, {"error": "agent"}, headers=ok)
+                return
+            if parts[2] == "complete" and "agent" not in body:
+                done = app.complete(parts[1])  # the whole contact ends (older pages, the tests' cleanup)
+            else:
+                done = app.act(parts[1], parts[2], agent, str(target) if target else None)
             self.send(204 if done else 404, b"", headers=ok)
         else:
             self.send(404, {"error": "not_found"}, headers=ok)

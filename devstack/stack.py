@@ -28,10 +28,12 @@ from devstack.clock import MovableClock
 from devstack.cloudwatch_standin import cloudwatch_like_aws
 from devstack.connect_standin import ConnectStandIn
 from devstack.emf_bridge import EmfBridge
+from devstack.identity import COGNITO_SETTINGS, DEV_AGENT, cognito_access_claims
 from devstack.irma_server import DemoIrmaServer, IrmaServerConfig
 from devstack.lambda_context import LambdaContext
 from devstack.lambda_standin import LambdaStandIn
 from devstack.moto_atomic import atomic_dynamodb_requests
+from devstack.moto_conformance import updated_new_like_dynamodb
 from devstack.provision import provision
 from devstack.wallet import DemoWallet
 
@@ -41,6 +43,9 @@ REGION = "eu-central-1"
 INSTANCE_ARN = "arn:aws:connect:eu-central-1:123456789012:instance/00000000-0000-4000-8000-000000000000"
 PHONE_NUMBER = "+31141234567"
 SESSION_FUNCTION = "idbellen-session"
+DEFAULT_TENANT = "default"
+# Multi-tenancy is a later issue: the facade takes `tenant=` already, and accepts only these.
+TENANTS: tuple[str, ...] = (DEFAULT_TENANT,)
 DEMO_PURPOSES: dict[str, Any] = {
     "demo": {
         "label": {"nl": "Demo: vraag over uw gegevens", "en": "Demo: question about your records"},
@@ -147,6 +152,8 @@ class DevStack:
         self.clock = MovableClock()
         self.requestor_token = secrets.token_urlsafe(24)
         self.contacts: dict[str, str] = {}  # contact id -> initial contact id
+        self.tenants: list[str] = list(TENANTS)  # the configured tenant ids, the default first
+        self.dev_agents: dict[str, str] = {DEFAULT_TENANT: DEV_AGENT}  # tenant -> the dev agent's NameID
         self._saved_env: dict[str, str | None] = {}
         self._started: list[Any] = []
         self._exit_stack = contextlib.ExitStack()
@@ -170,6 +177,7 @@ class DevStack:
 
         self._exit_stack.enter_context(atomic_dynamodb_requests())
         self._exit_stack.enter_context(cloudwatch_like_aws())
+        self._exit_stack.enter_context(updated_new_like_dynamodb())
         self.moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
         self.moto.start()
         self._started.append(self.moto)
@@ -234,6 +242,9 @@ class DevStack:
                 "IDBELLEN_SESSION_FUNCTION": SESSION_FUNCTION,
                 "IDBELLEN_AGENT_AUTH": self.agent_auth,
                 "IDBELLEN_CONNECT_INSTANCE_ARN": INSTANCE_ARN,
+                # agent sign-in like the template's Cognito + SAML option (devstack/identity.py);
+                # the agent binding is on because a Connect instance is configured
+                **COGNITO_SETTINGS,
                 "POWERTOOLS_SERVICE_NAME": "idbellen",
                 "POWERTOOLS_METRICS_NAMESPACE": "idbellen",
                 **self.overrides,
@@ -300,11 +311,38 @@ class DevStack:
     def wallet(self) -> DemoWallet:
         return self._wallet
 
-    def api(self, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None) -> tuple[int, Any]:
-        """Call the real handler with an API Gateway v2 event; returns (status, parsed JSON or None)."""
+    def _tenant(self, tenant: str | None) -> str:
+        if tenant is None:
+            return self.tenants[0]
+        if tenant not in self.tenants:
+            raise ValueError(f"unknown tenant {tenant!r}; configured: {self.tenants}")
+        return tenant
+
+    def agent_claims(self, tenant: str | None = None) -> dict[str, str]:
+        """The claims API Gateway's JWT authorizer passes for the dev agent of `tenant` (a Cognito access
+        token of a user federated from `kcc-idp`, in the group `kcc-agents`)."""
+        return cognito_access_claims(self.dev_agents[self._tenant(tenant)], now=self.clock.now())
+
+    def api(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        headers: dict[str, str] | None = None,
+        *,
+        claims: dict[str, Any] | None = None,
+        tenant: str | None = None,
+    ) -> tuple[int, Any]:
+        """Call the real handler with an API Gateway v2 event; returns (status, parsed JSON or None).
+
+        Agent routes run as an authenticated agent: the dev agent of `tenant` (the default tenant when
+        None) with the claims a real JWT authorizer would pass, or exactly `claims` when given."""
+        tenant = self._tenant(tenant)
         text = body if isinstance(body, str | bytes) or body is None else json.dumps(body)
+        if claims is None and self.dispatcher.agent_claims is None:
+            claims = self.agent_claims(tenant)
         status, _, payload = self.dispatcher.dispatch(
-            method, path, text, headers or {"content-type": "application/json"}
+            method, path, text, headers or {"content-type": "application/json"}, claims=claims
         )
         try:
             return status, json.loads(payload) if payload else None
@@ -364,7 +402,8 @@ class DevStack:
         (no disconnect flow) until ``contact_event``; ``call.path`` lists the actions taken.
         """
         contact_id = contact_id or str(uuid.uuid4())
-        initial = initial_contact_id or contact_id
+        # a flow run on a known segment (a transfer's) keeps that segment's InitialContactId
+        initial = initial_contact_id or self.contacts.get(contact_id, contact_id)
         self.contacts[contact_id] = initial
         simulator = self._flow_simulator()
         run = simulator.call(
@@ -379,6 +418,8 @@ class DevStack:
         )
         dtmf = [i for i in run.invocations if i.action == "RedeemCallCode" and i.outcome == "ok"]
         lambda_result = {k: str(v) for k, v in dtmf[-1].response.items()} if dtmf else {}
+        if run.contact_id not in self.connect.contacts:
+            self.connect.add_contact(run.contact_id, run.initial_contact_id)
         self.connect.set_attributes(run.initial_contact_id, dict(run.attributes))  # Connect's contact record
         return CallResult(
             run.contact_id,
@@ -392,7 +433,7 @@ class DevStack:
 
     def _flow_simulator(self) -> Any:
         """The flow simulator with our flows rendered for this stack (built on first call)."""
-        from devstack.flow_simulator import flow_arns, simulator_for
+        from devstack.flow_simulator import flow_arns, simulator_for, template_timeouts
 
         code_length = os.environ.get("IDBELLEN_DTMF_LENGTH", "8")
         cached = getattr(self, "_flow_sim", None)
@@ -402,16 +443,26 @@ class DevStack:
                 instance_arn=INSTANCE_ARN,
                 code_length=code_length,
                 system_number=PHONE_NUMBER,
+                timeouts=template_timeouts(),  # Lambda ends an attempt at the function's Timeout
             )
+            sim.on_spend.append(self.clock.advance)  # work that takes time moves the handlers' clock too
             self._flow_sim = (code_length, sim)
             self._flow_arns = flow_arns(INSTANCE_ARN)
         return self._flow_sim[1]
 
+    def assign(self, contact_id: str, username: str | None = None) -> str:
+        """That agent accepts the contact in Connect (`None`: the dev agent of the contact's tenant):
+        `DescribeContact` names them with a `ConnectedToAgentTimestamp`. Returns their Connect user id."""
+        name = username if username is not None else self.dev_agents[self.tenants[0]]
+        return self.connect.assign(contact_id, name, initial_contact_id=self.contacts.get(contact_id, contact_id))
+
     def transfer(self, contact_id: str) -> str:
-        """The agent transfers the call: a new segment (ContactId) with the same InitialContactId."""
+        """The agent transfers the call: a new segment (ContactId) with the same InitialContactId, its
+        `INITIATED` contact event (initiationMethod TRANSFER) delivered. Returns the new contact id."""
         initial = self.contacts.get(contact_id, contact_id)
         new_id = str(uuid.uuid4())
         self.contacts[new_id] = initial
+        self.connect.add_contact(new_id, initial, previous_contact_id=contact_id, method="TRANSFER")
         self.contact_event(new_id, "INITIATED", initiationMethod="TRANSFER", previousContactId=contact_id)
         return new_id
 

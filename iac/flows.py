@@ -47,6 +47,14 @@ VALUES: dict[str, str] = {
     "DtmfLength": "!Ref DtmfCodeLength",
 }
 
+# placeholder -> the resources a flow using it must wait for. Connect refuses (or a first call fails on)
+# a flow that invokes a function it may not call yet: the Lambda permission for connect.amazonaws.com and
+# the instance's integration association must exist before the flow that names the function.
+DEPENDS_ON: dict[str, tuple[str, ...]] = {
+    "DtmfFunctionArn": ("DtmfFunctionConnectPermission", "DtmfFunctionIntegration"),
+    "CleanupFunctionArn": ("CleanupFunctionConnectPermission", "CleanupFunctionIntegration"),
+}
+
 DESCRIPTIONS = {
     "disconnect": "Deletes the records of an ID call whose caller hung up before reaching an agent",
     "customer_whisper": "Plays to the caller when an agent accepts an ID call",
@@ -93,6 +101,9 @@ def generated_block() -> str:
         module = spec.connect_type == "MODULE"
         lines.append(f"  {logical}:\n")
         lines.append(f"    Type: AWS::Connect::{'ContactFlowModule' if module else 'ContactFlow'}\n")
+        depends = sorted({d for n in names for d in DEPENDS_ON.get(n, ())})
+        if depends:
+            lines.append(f"    DependsOn: [{', '.join(depends)}]\n")
         lines.append("    Properties:\n")
         lines.append("      InstanceArn: !Ref ConnectInstanceArn\n")
         lines.append(f'      Name: !Sub "${{AWS::StackName}} {name}"\n')

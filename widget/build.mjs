@@ -10,6 +10,7 @@ const entries = {
   "agent-app": "src/agent/app-main.ts",
   "agent-streams": "src/agent/streams-main.ts",
   "agent-sim": "src/agent/sim-main.ts",
+  "agent-sim-streams": "src/agent/sim-streams-main.ts",
   citizen: "src/citizen/main.ts",
   "dev-ccp": "src/dev/ccp.ts",
   "dev-wallet": "src/dev/wallet.ts",

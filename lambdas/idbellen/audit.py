@@ -107,6 +107,7 @@ STEP_ACTIONS = {
     "disclosure_rejected": ("Gegevens niet geaccepteerd", "rejected"),
     "call_linked": ("Gesprek gekoppeld aan identificatie", "ok"),
     "shown_to_agent": ("Gegevens getoond aan medewerker", "ok"),
+    "segment_ended": ("Gespreksdeel beëindigd", "ok"),
     "deleted": ("Gegevens verwijderd", "ok"),
 }
 STEPS = frozenset(STEP_ACTIONS)

@@ -7,7 +7,6 @@ pointers before the session item, so an interrupted delete is finished by the ne
 
 from __future__ import annotations
 
-import contextlib
 from typing import Any
 
 from idbellen import audit, clock
@@ -18,7 +17,9 @@ from idbellen.wiring import Services
 TRANSFER_METHODS = frozenset({"TRANSFER", "QUEUE_TRANSFER"})
 
 
-def delete_session(svc: Services, session_pk: str, reason: str, extra_keys: list[str] | None = None) -> int:
+def delete_session(
+    svc: Services, session_pk: str, reason: str, extra_keys: list[str] | None = None, agent_id: str | None = None
+) -> int:
     store = svc.store
     session = store.get(
         session_pk, include_expired=True, fields=(*MEMBER_FIELDS, "created_at", "purpose", "agent_seen_at")
@@ -40,14 +41,16 @@ def delete_session(svc: Services, session_pk: str, reason: str, extra_keys: list
         contact_keys = [k for k in entry if k.startswith(CONTACT)]
     for key in contact_keys:
         blank_contact_secret(svc, key.removeprefix(CONTACT))
-    _record_deletion(svc, session_pk, reason, deleted, session)
+    _record_deletion(svc, session_pk, reason, deleted, session, agent_id)
     return deleted
 
 
-def _record_deletion(svc: Services, session_pk: str, reason: str, deleted: int, session: dict[str, Any] | None) -> None:
+def _record_deletion(
+    svc: Services, session_pk: str, reason: str, deleted: int, session: dict[str, Any] | None, agent_id: str | None
+) -> None:
     """Exactly one processing-log record per deleted session, and the PII-free deletion metrics.
     When an interrupted attempt is finished, purpose and age went with the session item."""
-    fields: dict[str, Any] = {"reason": reason, "items_deleted": deleted}
+    fields: dict[str, Any] = {"reason": reason, "items_deleted": deleted, "agent_id": agent_id}
     age = None
     if session is None:
         fields["outcome"] = "finished"
@@ -84,39 +87,84 @@ def blank_contact_secret(svc: Services, initial_contact_id: str) -> None:
     count("SecretsBlanked")
 
 
-def contact_completed(svc: Services, contact_id: str, initial_contact_id: str) -> int:
-    """A segment completed (after-contact work included). Delete when no other known segment lives."""
-    contact_pk = CONTACT + initial_contact_id
-    contact = svc.store.get(contact_pk, include_expired=True)
-    if contact is None:
-        return 0
+def end_segment(svc: Services, session_pk: str, contact_id: str) -> set[str] | None:
+    """End one live segment of a linked call: move it from `segments` to `ended` on the session item.
+
+    Returns the segments still live, or None when `contact_id` was not a live segment (already ended,
+    never known, or the session is gone) — then nothing changed, which makes every trigger idempotent.
+    The condition `contains(segments, :c)` guarantees the DELETE removed exactly one element, so the
+    UPDATED_NEW answer is the remaining set on DynamoDB and on moto alike: when the last element goes,
+    DynamoDB removes the attribute and neither returns it (tests/integration/test_dynamodb_conformance.py).
+    """
     try:
         remaining = svc.store.update(
-            contact_pk,
-            "DELETE #segments :done",
-            "attribute_exists(pk)",
-            names={"#segments": "segments"},
-            values={":done": {contact_id}},
+            session_pk,
+            "DELETE #segments :c ADD #ended :c",
+            "attribute_exists(pk) AND contains(#segments, :cid)",
+            names={"#segments": "segments", "#ended": "ended"},
+            values={":c": {contact_id}, ":cid": contact_id},
             returns="UPDATED_NEW",
-        ).get("segments", set())
+        ).get("segments")
     except ConditionFailed:
+        return None
+    return set(remaining) if isinstance(remaining, set) else set()
+
+
+def start_segment(svc: Services, session_pk: str, contact_id: str) -> bool:
+    """A new segment of a linked call (a transfer). A segment that already ended never comes back."""
+    try:
+        svc.store.update(
+            session_pk,
+            "ADD #segments :c",
+            "attribute_exists(pk) AND expires_at > :now AND NOT contains(#ended, :cid)",
+            names={"#segments": "segments", "#ended": "ended"},
+            values={":c": {contact_id}, ":cid": contact_id, ":now": clock.now()},
+            returns="NONE",
+        )
+    except ConditionFailed:
+        return False
+    return True
+
+
+def finish_if_ended(svc: Services, session_pk: str, reason: str, entry: list[str], agent_id: str | None = None) -> int:
+    """A trigger whose segment is no longer live: when no segment of the call lives but records are
+    left (an earlier attempt ended the last segment and was interrupted while deleting), finish it."""
+    session = svc.store.get(session_pk, include_expired=True, fields=("segments",))
+    if session is not None and session.get("segments"):
+        return 0  # other segments live (or this one was never part of the call): nothing to do
+    return delete_session(svc, session_pk, reason=reason, extra_keys=entry, agent_id=agent_id)
+
+
+def record_segment_end(svc: Services, session_pk: str, contact_id: str, trigger: str, agent_id: str | None) -> None:
+    """A segment ended while others of the call live on (the last one's end is the `deleted` record)."""
+    audit.record(
+        "segment_ended", svc.settings.tenant, session_pk, contact_id=contact_id, trigger=trigger, agent_id=agent_id
+    )
+    count("SegmentsEnded")
+    count_by("SegmentsEnded", trigger=trigger)
+
+
+def contact_completed(svc: Services, contact_id: str, initial_contact_id: str) -> int:
+    """A segment completed (after-contact work included). Delete when no other segment of the call lives."""
+    contact_pk = CONTACT + initial_contact_id
+    contact = svc.store.get(contact_pk, include_expired=True, fields=("session_pk",))
+    if contact is None:
         return 0
+    session_pk = str(contact["session_pk"])
+    remaining = end_segment(svc, session_pk, contact_id)
+    if remaining is None:
+        return finish_if_ended(svc, session_pk, "completed", [contact_pk])
     if remaining:
+        record_segment_end(svc, session_pk, contact_id, "completed", None)
         return 0
-    return delete_session(svc, str(contact["session_pk"]), reason="completed", extra_keys=[contact_pk])
+    return delete_session(svc, session_pk, reason="completed", extra_keys=[contact_pk])
 
 
 def segment_started(svc: Services, contact_id: str, initial_contact_id: str) -> int:
     """A transfer created a new segment of a linked call: keep the data until that one completes too."""
-    with contextlib.suppress(ConditionFailed):
-        svc.store.update(
-            CONTACT + initial_contact_id,
-            "ADD #segments :segment",
-            "attribute_exists(pk)",
-            names={"#segments": "segments"},
-            values={":segment": {contact_id}},
-            returns="NONE",
-        )
+    contact = svc.store.get(CONTACT + initial_contact_id, fields=("session_pk",))
+    if contact is not None:
+        start_segment(svc, str(contact["session_pk"]), contact_id)
     return 0
 
 

@@ -116,6 +116,12 @@ class Settings:
     processing_log_retention: str = "P1Y"
     blank_secret: bool = True
     verify_agent: bool = False
+    # -- agent identity (issue 12; see `_agent_identity` below) --
+    agent_username_claim: str = "username"
+    agent_idp: str = ""
+    agent_groups_claim: str = "cognito:groups"
+    agent_group: str = ""
+    agent_scope: str = ""
 
     def purpose(self, purpose_id: str) -> Purpose | None:
         return self.purposes.get(purpose_id)
@@ -340,8 +346,41 @@ def load() -> Settings:
         controller_oin=oin,
         processing_log_retention=retention,
         blank_secret=_switch("BLANK_SECRET", True),
-        verify_agent=_switch("VERIFY_AGENT", False),
+        **_agent_identity(connect_instance_arn=_env("CONNECT_INSTANCE_ARN", "")),
     )
+
+
+# -- Agent identity (who may see a disclosure) --------------------------------------------------------
+# The agent's Connect username is read from one configured claim of the API's JWT authorizer: a Cognito
+# access token's `username` is `<provider>_<NameID>` for a SAML-federated user (IDBELLEN_AGENT_IDP names
+# the provider, whose prefix must be present and is removed); an OIDC issuer's claim such as
+# `preferred_username` or `email` is used as is. Agents must carry IDBELLEN_AGENT_GROUP in the groups
+# claim and/or IDBELLEN_AGENT_SCOPE among the token's scopes (at least one of the two must be set for
+# the agent routes to answer at all). The binding check (Connect's user on the contact must be exactly
+# that username) is on whenever a Connect instance is configured, unless explicitly switched off.
+CLAIM_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_:.-]{0,63}$")
+PROVIDER_NAME = re.compile(r"^[A-Za-z0-9_-]{1,32}$")  # Cognito's ProviderName: no spaces, <= 32
+GROUP_OR_SCOPE = re.compile(r"^[^\s,\[\]]{1,128}$")
+
+
+def _agent_identity(connect_instance_arn: str) -> dict[str, Any]:
+    values: dict[str, Any] = {
+        "verify_agent": _switch("VERIFY_AGENT", bool(connect_instance_arn)),
+        "agent_username_claim": _env("AGENT_USERNAME_CLAIM", "username"),
+        "agent_idp": _env("AGENT_IDP", ""),
+        "agent_groups_claim": _env("AGENT_GROUPS_CLAIM", "cognito:groups"),
+        "agent_group": _env("AGENT_GROUP", ""),
+        "agent_scope": _env("AGENT_SCOPE", ""),
+    }
+    for name in ("agent_username_claim", "agent_groups_claim"):
+        if not CLAIM_NAME.match(values[name]):
+            raise ConfigError(f"{PREFIX}{name.upper()} must be a claim name like username or cognito:groups")
+    if values["agent_idp"] and not PROVIDER_NAME.match(values["agent_idp"]):
+        raise ConfigError(f"{PREFIX}AGENT_IDP must be an identity provider name like kcc-idp")
+    for name in ("agent_group", "agent_scope"):
+        if values[name] and not GROUP_OR_SCOPE.match(values[name]):
+            raise ConfigError(f"{PREFIX}{name.upper()} must be one group or scope name, without spaces")
+    return values  # VERIFY_AGENT=on without an instance refuses every read (fails closed)
 
 
 @lru_cache(maxsize=1)

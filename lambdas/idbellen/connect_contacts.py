@@ -5,26 +5,42 @@ through `AWS_ENDPOINT_URL_CONNECT`).
   attribute with an empty string (`UpdateContactAttributes`, allowed on ongoing *and* completed
   contacts). The secret is already useless then — its `SECRET#` item is gone — this only keeps a dead
   value out of the contact record Connect retains for 24 months.
-- `agent_on_contact` (optional, `IDBELLEN_VERIFY_AGENT=on`): `DescribeContact` names the Connect
-  user on the contact; it must be the agent the API authenticated (the JWT subject equals the Connect
-  user id or username, or ends in `_<username>` as Cognito names federated users).
+- `describe`: who Connect has on a contact segment and which call it belongs to. `DescribeContact`
+  gives `InitialContactId` and `AgentInfo` (`Id`, and `ConnectedToAgentTimestamp` once the agent
+  accepted: "Information about the agent who accepted the contact"); `DescribeUser` turns the user id
+  into the username the agent signs in with. Usernames are cached per user id for a few minutes (a
+  user's username does not change under a running call); contacts are never cached (the agent on a
+  contact changes).
 
 Never imported on the DTMF path; the boto3 client is created on first use only.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Protocol
 
-from idbellen import aws
+from idbellen import aws, clock
 
 SECRET_ATTRIBUTE = "session_secret"
+USERNAME_CACHE_SECONDS = 300
+
+
+@dataclass(frozen=True)
+class ContactView:
+    """What Connect says about one contact segment (ids only)."""
+
+    contact_id: str
+    initial_contact_id: str
+    agent_user_id: str | None
+    agent_username: str | None
+    accepted: bool  # an agent accepted it (AgentInfo.ConnectedToAgentTimestamp is set)
 
 
 class ContactsPort(Protocol):
     def blank_secret(self, initial_contact_id: str) -> None: ...
 
-    def agent_on_contact(self, contact_id: str, agent_id: str) -> bool: ...
+    def describe(self, contact_id: str) -> ContactView: ...
 
 
 def instance_id(instance_arn: str) -> str:
@@ -35,7 +51,7 @@ def instance_id(instance_arn: str) -> str:
 class ConnectContacts:
     def __init__(self, instance_arn: str) -> None:
         self.instance_id = instance_id(instance_arn)
-        self._usernames: dict[str, str] = {}
+        self._usernames: dict[str, tuple[str, int]] = {}  # user id -> (username, cached until)
 
     def _client(self) -> Any:
         return aws.client("connect")
@@ -48,18 +64,23 @@ class ConnectContacts:
         )
 
     def _username(self, user_id: str) -> str:
-        if user_id not in self._usernames:
-            user = self._client().describe_user(InstanceId=self.instance_id, UserId=user_id).get("User", {})
-            self._usernames[user_id] = str(user.get("Username") or "")
-        return self._usernames[user_id]
+        now = clock.now()
+        cached = self._usernames.get(user_id)
+        if cached is not None and cached[1] > now:
+            return cached[0]
+        user = self._client().describe_user(InstanceId=self.instance_id, UserId=user_id).get("User", {})
+        username = str(user.get("Username") or "")
+        self._usernames[user_id] = (username, now + USERNAME_CACHE_SECONDS)
+        return username
 
-    def agent_on_contact(self, contact_id: str, agent_id: str) -> bool:
+    def describe(self, contact_id: str) -> ContactView:
         contact = self._client().describe_contact(InstanceId=self.instance_id, ContactId=contact_id).get("Contact", {})
-        user_id = (contact.get("AgentInfo") or {}).get("Id")
-        if not user_id:
-            return False
-        if agent_id == user_id:
-            return True
-        username = self._username(str(user_id)).lower()
-        wanted = agent_id.lower()
-        return bool(username) and (wanted == username or wanted.endswith("_" + username))
+        agent = contact.get("AgentInfo") or {}
+        user_id = agent.get("Id")
+        return ContactView(
+            contact_id=contact_id,
+            initial_contact_id=str(contact.get("InitialContactId") or contact.get("Id") or contact_id),
+            agent_user_id=str(user_id) if user_id else None,
+            agent_username=(self._username(str(user_id)) or None) if user_id else None,
+            accepted=bool(user_id and agent.get("ConnectedToAgentTimestamp")),
+        )

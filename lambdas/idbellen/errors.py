@@ -27,6 +27,12 @@ class NotFound(IdbellenError):
     code = "not_found"
 
 
+class Forbidden(IdbellenError):
+    """Authenticated, but not allowed here (e.g. a user outside the agents group): HTTP 403."""
+
+    code = "forbidden"
+
+
 class Unavailable(IdbellenError):
     """A dependency (DynamoDB, KMS, SSM, IRMA server) failed; retrying later may work."""
 

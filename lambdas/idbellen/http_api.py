@@ -13,7 +13,7 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 
-from idbellen.errors import BadRequest, IdbellenError, IntegrityError, NotFound, Unavailable
+from idbellen.errors import BadRequest, Forbidden, IdbellenError, IntegrityError, NotFound, Unavailable
 from idbellen.observability import count, logger, safe_error
 
 MAX_BODY_BYTES = 8 * 1024
@@ -44,6 +44,11 @@ def make_resolver() -> APIGatewayHttpResolver:
     @app.exception_handler(NotFound)
     def _not_found(exc: NotFound) -> Response[Any]:
         return error(404, "not_found")
+
+    @app.exception_handler(Forbidden)
+    def _forbidden(exc: Forbidden) -> Response[Any]:
+        count("AgentForbidden")
+        return error(403, "forbidden")
 
     @app.exception_handler(IntegrityError)
     def _integrity(exc: IntegrityError) -> Response[Any]:
@@ -118,13 +123,12 @@ def json_body(app: APIGatewayHttpResolver, required: tuple[str, ...] = ()) -> di
     return data
 
 
-def agent_id(app: APIGatewayHttpResolver) -> str | None:
-    """The agent's subject from API Gateway's JWT authorizer (it already verified the token)."""
+def authorizer_claims(app: APIGatewayHttpResolver) -> tuple[dict[str, Any] | None, Any]:
+    """The claims (and scopes) API Gateway's JWT authorizer verified, or (None, None) without any."""
     context = app.current_event.get("requestContext") or {}
     authorizer = context.get("authorizer") if isinstance(context, dict) else None
     jwt = authorizer.get("jwt") if isinstance(authorizer, dict) else None
     claims = jwt.get("claims") if isinstance(jwt, dict) else None
     if not isinstance(claims, dict):
-        return None
-    subject = claims.get("sub") or claims.get("username")
-    return str(subject)[:128] if subject else None
+        return None, None
+    return claims, jwt.get("scopes") if isinstance(jwt, dict) else None

@@ -44,6 +44,15 @@ class Call:
     initial_contact_id: str
     caller: str | None
     attempt_at: float
+    # The latest moment (idbellen clock) this attempt may start linking: after it the flow may give up
+    # before the answer arrives (see `_link`). None: no deadline (direct callers, tests).
+    deadline: float | None = None
+
+
+class TooLate(Exception):
+    """This attempt can no longer link a secret in time for the flow to receive it: nothing was written.
+    The DTMF handler lets it surface as a function error, which Connect retries (or, after its retries,
+    takes the Error branch: the caller is queued unverified and no secret exists)."""
 
 
 def _rate_keys(svc: Services, key: bytes, caller: str | None, now: int) -> tuple[str, str]:
@@ -176,7 +185,21 @@ def _link(
     store: Store, tenant: str, dtmf: dict[str, Any], call: Call, secret: str, now: int, caller_match: str | None
 ) -> None:
     """One transaction: claim the code, create the secret, drop a retry's old secret, point the
-    session and the contact at it (and tell the session whether the caller's number matched)."""
+    session and the contact at it (and tell the session whether the caller's number matched).
+
+    Linking rules:
+    - Too late: an attempt past `call.deadline` writes nothing (raises TooLate). The DTMF function's
+      Lambda timeout is shorter than the flow's InvocationTimeLimitSeconds, so an attempt that is still
+      running when Connect stops waiting is ended by Lambda first (docs/security.md, "Timeouts").
+    - One contact holds one session. A second code redeemed on a contact that is already linked to
+      another session (the verify module run twice) replaces it: in the same transaction the first
+      session's session, code and secret items are deleted and the contact points at the new session,
+      whose live segment is the one that redeemed the code. The caller's newest proof counts, and nothing
+      of the first one stays readable (its secret is gone at once).
+    """
+    if call.deadline is not None and clock.now_precise() > call.deadline:
+        count("DtmfTooLate")
+        raise TooLate("the flow may no longer be waiting")
     session_pk = dtmf["session_pk"]
     expires_at = int(dtmf["expires_at"])
     secret_pk = SECRET + codes.sha256_ref(secret)
@@ -213,34 +236,79 @@ def _link(
                 "expires_at": expires_at,
             }
         ),
-        put_op(
-            {
-                "pk": contact_pk,
-                "kind": "contact",
-                "tenant": tenant,
-                "session_pk": session_pk,
-                "segments": {call.contact_id},
-                "expires_at": expires_at,
-            },
-            condition=None,
-        ),
+        _contact_op(contact_pk, tenant, dtmf, secret_pk, previous=None),
         update_op(
             session_pk,
-            "SET #status = :called, secret_pk = :spk, contact_pk = :cpk, called_at = :now, caller_match = :match",
+            "SET #status = :called, secret_pk = :spk, contact_pk = :cpk, called_at = :now, caller_match = :match"
+            " ADD #segments :segment",
             "attribute_exists(pk) AND expires_at > :now",
-            {"#status": "status"},
+            {"#status": "status", "#segments": "segments"},
             {
                 ":called": "CALLED",
                 ":spk": secret_pk,
                 ":cpk": contact_pk,
                 ":now": now,
                 ":match": caller_match or "unknown",
+                ":segment": {call.contact_id},
             },
         ),
     ]
     if old_secret_pk:
         ops.append(delete_op(old_secret_pk))
-    store.transact(ops)
+    try:
+        store.transact(ops)
+    except ConditionFailed as failed:
+        # only the contact pointer's condition failed: the contact is linked to another session
+        if failed.reasons[:4] == ["None", "None", "ConditionalCheckFailed", "None"]:
+            _replace(store, tenant, dtmf, secret_pk, contact_pk, ops)
+            return
+        raise
+
+
+def _contact_op(
+    contact_pk: str, tenant: str, dtmf: dict[str, Any], secret_pk: str, previous: str | None
+) -> dict[str, Any]:
+    """The contact pointer names the session and its code and secret items (ids only), so that a second
+    code on this contact can find and delete the first session without reading it. Created, kept (a
+    retry of the same session), or moved from the session `previous`."""
+    values: dict[str, Any] = {
+        ":session": dtmf["session_pk"],
+        ":dtmf": dtmf["pk"],
+        ":secret": secret_pk,
+        ":kind": "contact",
+        ":tenant": tenant,
+        ":exp": int(dtmf["expires_at"]),
+    }
+    if previous:
+        condition = "session_pk = :previous"
+        values[":previous"] = previous
+    else:
+        condition = "attribute_not_exists(pk) OR session_pk = :session"
+    return update_op(
+        contact_pk,
+        "SET session_pk = :session, dtmf_pk = :dtmf, secret_pk = :secret, kind = :kind, tenant = :tenant,"
+        " expires_at = :exp",
+        condition,
+        None,
+        values,
+    )
+
+
+def _replace(
+    store: Store, tenant: str, dtmf: dict[str, Any], secret_pk: str, contact_pk: str, ops: list[dict[str, Any]]
+) -> None:
+    """The contact is linked to another session: link this one and delete that one, atomically."""
+    first = store.get(contact_pk, include_expired=True, fields=("session_pk", "secret_pk", "dtmf_pk"))
+    if first is None or first.get("session_pk") == dtmf["session_pk"]:
+        raise ConditionFailed(["None", "None", "ConditionalCheckFailed", "None"])  # changed meanwhile: retry
+    first_pk = str(first["session_pk"])
+    # the first session's secret goes first in the list, like in every deletion (its reads stop at once)
+    gone = [str(pk) for pk in (first.get("secret_pk"), first.get("dtmf_pk"), first_pk) if pk]
+    moved = [*ops[:2], _contact_op(contact_pk, tenant, dtmf, secret_pk, previous=first_pk), *ops[3:]]
+    store.transact([*moved, *(delete_op(pk) for pk in gone)])
+    audit.record("deleted", tenant, first_pk, reason="replaced", items_deleted=len(gone))
+    count("SessionsReplaced")
+    count_by("SessionsDeleted", reason="replaced")
 
 
 def mark_closed(svc: Services, digits: object) -> dict[str, str]:

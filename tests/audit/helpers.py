@@ -121,7 +121,10 @@ def call(stack: DevStack, run: Run, digits: str, caller: str = CALLER) -> Any:
     return result
 
 
-def read(stack: DevStack, result: Any) -> tuple[int, Any]:
+def read(stack: DevStack, result: Any, accept: bool = True) -> tuple[int, Any]:
+    """The dev agent's panel reads the call (`accept`: the agent accepted it in Connect first)."""
+    if accept:
+        stack.assign(result.contact_id)
     return stack.api(
         "POST",
         "/agent/disclosure",
@@ -140,6 +143,13 @@ def happy_path(stack: DevStack, run: Run, purpose: str = "demo", caller: str = C
     stack.clock.advance(95)
     stack.contact_event(result.contact_id, "COMPLETED")
     return result
+
+
+def clear(stack: DevStack, result: Any) -> tuple[int, Any]:
+    """The dev agent's panel clears its segment of the call."""
+    return stack.api(
+        "POST", "/agent/clear", {"secret": result.attributes["session_secret"], "contact_id": result.contact_id}
+    )
 
 
 def hang_up(stack: DevStack, result: Any) -> Any:

@@ -5,7 +5,8 @@ dev stack's Connect stand-in (`AWS_ENDPOINT_URL_CONNECT`).
   `session_secret` is overwritten with "" (UpdateContactAttributes works on completed contacts).
 - The secret left anywhere else (an exported contact record, a failed blanking) is useless: with the
   records gone it opens nothing.
-- With IDBELLEN_VERIFY_AGENT=on the agent API shows a disclosure only to the Connect user on the contact.
+- The agent binding (on by default, since the dev stack configures a Connect instance) shows a disclosure
+  only to the Connect user who accepted the contact; the finer cases are in tests/e2e/test_agent_identity.py.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ import pytest
 from idbellen.connect_contacts import instance_id
 
 from devstack import DevStack
-from tests.audit.helpers import Run, call, disclose, emf_metrics, hang_up, processing_records, read, start, total
+from devstack.identity import DEV_AGENT
+from tests.audit.helpers import Run, call, clear, disclose, emf_metrics, hang_up, processing_records, read, start, total
 
 
 @pytest.fixture
@@ -63,7 +65,7 @@ def test_every_deletion_path_blanks_the_secret_once(stack: DevStack, how: str) -
     result = _linked_call(stack, run)
     if how == "cleared":
         assert read(stack, result)[0] == 200
-        assert stack.api("POST", "/agent/clear", {"secret": result.attributes["session_secret"]})[0] == 204
+        assert clear(stack, result)[0] == 204
     elif how == "hung_up":
         assert hang_up(stack, result)["result"] == "OK"
     else:
@@ -115,38 +117,38 @@ def test_blanking_can_be_switched_off() -> None:
 
 
 def test_agent_check_shows_the_disclosure_only_to_the_agent_on_the_contact(
-    capsys: pytest.CaptureFixture[str],
+    stack: DevStack, capsys: pytest.CaptureFixture[str]
 ) -> None:
     run = Run()
-    with DevStack(settings={"IDBELLEN_VERIFY_AGENT": "on"}) as stack:
-        result = _linked_call(stack, run)
-        # nobody on the contact yet (still queued): refused, and the session is not marked CONNECTED
-        assert read(stack, result) == (404, {"error": "not_found"})
-        session_id = run.session_ids[0]
-        assert stack.api("GET", f"/sessions/{session_id}")[1]["status"] == "CALLED"
-        # another agent took the call
-        stack.connect.assign(result.contact_id, "someone-else")
-        assert read(stack, result)[0] == 404
-        # the authenticated agent ("demo-agent") is the one on the contact
-        stack.connect.assign(result.contact_id, "demo-agent")
-        status, body = read(stack, result)
-        assert status == 200 and body["purpose"] == "demo"
-        # Connect unreachable: fail closed
-        stack.connect.fail.add("DescribeContact")
-        assert read(stack, result)[0] == 404
+    result = _linked_call(stack, run)
+    # nobody on the contact yet (still queued): refused, and the session is not marked CONNECTED
+    assert read(stack, result, accept=False) == (404, {"error": "not_found"})
+    session_id = run.session_ids[0]
+    assert stack.api("GET", f"/sessions/{session_id}")[1]["status"] == "CALLED"
+    # another agent took the call
+    stack.assign(result.contact_id, "someone-else@gemeente.example")
+    assert read(stack, result, accept=False)[0] == 404
+    # the authenticated agent (the dev agent) is the one on the contact
+    status, body = read(stack, result)
+    assert status == 200 and body["purpose"] == "demo"
+    # Connect unreachable: fail closed
+    stack.connect.fail.add("DescribeContact")
+    assert read(stack, result, accept=False)[0] == 404
     out = capsys.readouterr().out
     metrics = emf_metrics(out)
     assert total(metrics, "AgentContactMismatch") == 2
     assert total(metrics, "AgentCheckErrors") == 1
     shown = [r for r in processing_records(out) if r["step"] == "shown_to_agent"]
-    assert [r["agent_id"] for r in shown] == ["demo-agent"]
+    assert [r["agent_id"] for r in shown] == [stack.connect.user_id(DEV_AGENT)]
 
 
-def test_agent_check_is_off_by_default(stack: DevStack) -> None:
+def test_agent_check_can_be_switched_off_for_local_use() -> None:
+    """Explicitly off (never the template's default): no Connect call, any agent of the group reads."""
     run = Run()
-    result = _linked_call(stack, run)
-    assert read(stack, result)[0] == 200
-    assert [op for op, _ in stack.connect.calls] == []
+    with DevStack(settings={"IDBELLEN_VERIFY_AGENT": "off"}) as stack:
+        result = _linked_call(stack, run)
+        assert read(stack, result, accept=False)[0] == 200
+        assert [op for op, _ in stack.connect.calls] == []
 
 
 def test_instance_id_from_arn() -> None:

@@ -17,6 +17,7 @@ from idbellen import audit
 from idbellen.sessions import session_pk
 
 from devstack import DevStack
+from devstack.identity import DEV_AGENT
 from tests.audit.helpers import (
     BSN_ATTR,
     MOBILE,
@@ -24,6 +25,7 @@ from tests.audit.helpers import (
     NAME_ATTR,
     Run,
     call,
+    clear,
     disclose,
     hang_up,
     happy_path,
@@ -42,6 +44,7 @@ STEP_FIELDS = {
     "call_linked": {"purpose", "contact_id", "initial_contact_id", "relink"},
     "shown_to_agent": {"purpose", "contact_id", "agent_id", "attribute_types"},
     "deleted": {"purpose", "reason", "age_seconds", "items_deleted"},
+    "segment_ended": {"contact_id", "trigger"},
 }
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
@@ -92,7 +95,8 @@ def test_happy_path_writes_each_step_exactly_once(stack: DevStack, capsys: pytes
     assert by_step["call_linked"]["contact_id"] == result.contact_id
     assert by_step["call_linked"]["relink"] is False
     assert by_step["shown_to_agent"]["contact_id"] == result.contact_id
-    assert by_step["shown_to_agent"]["agent_id"] == "demo-agent"
+    # the agent by Connect's user id (pseudonymous), never by the username they sign in with
+    assert by_step["shown_to_agent"]["agent_id"] == stack.connect.user_id(DEV_AGENT)
     deleted = by_step["deleted"]
     assert deleted["reason"] == "completed"
     assert 95 <= deleted["age_seconds"] <= 110
@@ -171,9 +175,9 @@ def test_agent_clear_then_completed_logs_one_deletion(stack: DevStack, capsys: p
     result = call(stack, run, disclose(stack, run, body))
     assert read(stack, result)[0] == 200
     assert read(stack, result)[0] == 200  # a second look is a second processing step
-    status, _ = stack.api("POST", "/agent/clear", {"secret": result.attributes["session_secret"]})
+    status, _ = clear(stack, result)
     assert status == 204
-    stack.api("POST", "/agent/clear", {"secret": result.attributes["session_secret"]})  # idempotent
+    clear(stack, result)  # idempotent
     stack.contact_event(result.contact_id, "COMPLETED")
     stack.contact_event(result.contact_id, "COMPLETED")  # events repeat
     records = processing_records(capsys.readouterr().out)
@@ -185,6 +189,8 @@ def test_agent_clear_then_completed_logs_one_deletion(stack: DevStack, capsys: p
         "deleted": 1,
     }
     assert [r["reason"] for r in records if r["step"] == "deleted"] == ["cleared"]
+    # the clear names the agent who ended the call (Connect's user id)
+    assert [r["agent_id"] for r in records if r["step"] == "deleted"] == [stack.connect.user_id(DEV_AGENT)]
     _check_shape(records, run, "\n".join(map(str, records)))
 
 

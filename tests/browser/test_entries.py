@@ -16,6 +16,7 @@ def test_production_agent_entry_loads_cleanly(web: Session, path: str) -> None:
     assert page.locator(".lang-switch").is_visible()
 
 
-def test_simulation_entry_on_its_own_stays_idle(web: Session) -> None:
-    page = web.page("/agent/sim.html")  # no simulated workspace around it
+@pytest.mark.parametrize("path", ["/agent/sim.html", "/agent/sim-streams.html"])
+def test_simulation_entry_on_its_own_stays_idle(web: Session, path: str) -> None:
+    page = web.page(path)  # no simulated desktop around it
     page.locator("#panel[data-state='idle']").wait_for()

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from devstack import DevStack
+from devstack.identity import cognito_access_claims
 
 BSN = "pbdf.gemeente.personalData.bsn"
 NAME = "pbdf.gemeente.personalData.fullname"
@@ -57,5 +58,7 @@ def callback_path(stack: DevStack, session: Session) -> str:
     return url.removeprefix(stack.http.url)
 
 
-def read_disclosure(stack: DevStack, secret: str, contact_id: str) -> tuple[int, Any]:
-    return stack.api("POST", "/agent/disclosure", {"secret": secret, "contact_id": contact_id})
+def read_disclosure(stack: DevStack, secret: str, contact_id: str, agent: str | None = None) -> tuple[int, Any]:
+    """The agent's panel reads (the dev agent by default; `agent`: another agent's NameID)."""
+    claims = cognito_access_claims(agent) if agent else None
+    return stack.api("POST", "/agent/disclosure", {"secret": secret, "contact_id": contact_id}, claims=claims)

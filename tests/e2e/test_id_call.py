@@ -31,6 +31,7 @@ def test_happy_path_from_button_to_deletion(stack):
     assert "dtmf" not in call.attributes and session.digits not in call.attributes.values()
     assert session_status(stack, session)[1]["status"] == "CALLED"
 
+    stack.assign(call.contact_id)  # the dev agent accepts the call in Connect
     status, shown = read_disclosure(stack, call.attributes["session_secret"], call.contact_id)
     assert status == 200
     assert shown["purpose"] == "demo"
@@ -72,6 +73,7 @@ def test_a_code_works_once(stack):
     second = stack.call(session.digits)
     assert first.attributes["verified"] == "true"
     assert second.lambda_result == {"result": "NOT_FOUND"} and second.attributes["verified"] == "false"
+    stack.assign(first.contact_id)
     assert read_disclosure(stack, first.attributes["session_secret"], first.contact_id)[0] == 200
 
 
@@ -142,6 +144,7 @@ def test_a_connect_retry_leaves_exactly_one_working_secret(stack):
     retry = stack.call(session.digits, contact_id="c-retry-1")
     assert first.attributes["verified"] == retry.attributes["verified"] == "true"
     assert first.attributes["session_secret"] != retry.attributes["session_secret"]
+    stack.assign("c-retry-1")
     assert read_disclosure(stack, first.attributes["session_secret"], "c-retry-1")[0] == 404
     assert read_disclosure(stack, retry.attributes["session_secret"], "c-retry-1")[0] == 200
     assert sum(1 for item in stack.table_items() if item["pk"].startswith("SECRET#")) == 1
@@ -151,12 +154,15 @@ def test_a_transferred_call_keeps_its_data_until_the_last_segment_completes(stac
     session = disclosed_session(stack)
     call = stack.call(session.digits)
     secret = call.attributes["session_secret"]
+    stack.assign(call.contact_id)
     assert read_disclosure(stack, secret, call.contact_id)[0] == 200
     second = stack.transfer(call.contact_id)
-    assert read_disclosure(stack, secret, second)[0] == 200
-    assert read_disclosure(stack, secret, call.initial_contact_id)[0] == 200
+    stack.assign(second, "tweede.medewerker@gemeente.example")
+    assert read_disclosure(stack, secret, second, "tweede.medewerker@gemeente.example")[0] == 200
+    assert read_disclosure(stack, secret, call.initial_contact_id)[0] == 200  # the first segment still lives
     assert stack.contact_event(call.contact_id, "COMPLETED")["deleted"] == "0"
-    assert read_disclosure(stack, secret, second)[0] == 200
+    assert read_disclosure(stack, secret, second, "tweede.medewerker@gemeente.example")[0] == 200
+    assert read_disclosure(stack, secret, call.initial_contact_id)[0] == 404  # its segment completed
     assert stack.contact_event(second, "COMPLETED")["deleted"] == "4"
     assert stack.table_items() == []
 
@@ -165,11 +171,13 @@ def test_the_agent_clears_the_contact(stack):
     session = disclosed_session(stack)
     call = stack.call(session.digits)
     secret = call.attributes["session_secret"]
+    stack.assign(call.contact_id)
     assert read_disclosure(stack, secret, call.contact_id)[0] == 200
-    assert stack.api("POST", "/agent/clear", {"secret": secret}) == (204, None)
+    clear = {"secret": secret, "contact_id": call.contact_id}
+    assert stack.api("POST", "/agent/clear", clear) == (204, None)
     assert stack.table_items() == []
     assert read_disclosure(stack, secret, call.contact_id)[0] == 404
-    assert stack.api("POST", "/agent/clear", {"secret": secret}) == (204, None)
+    assert stack.api("POST", "/agent/clear", clear) == (204, None)
 
 
 def test_completed_without_an_agent_deletes_too(stack):
@@ -187,6 +195,7 @@ def test_the_disconnect_flow_deletes_only_contacts_that_never_reached_an_agent(s
         return stack.invoke("cleanup", event)
 
     shown = stack.call(disclosed_session(stack).digits)
+    stack.assign(shown.contact_id)
     read_disclosure(stack, shown.attributes["session_secret"], shown.contact_id)
     assert hang_up(shown) == {"result": "OK", "deleted": "0"}
 
@@ -206,6 +215,7 @@ def test_a_code_is_not_verified_after_the_call_window(stack):
 def test_expiry_holds_at_read_time_whatever_the_ttl_sweeper_did(stack):
     session = disclosed_session(stack)
     call = stack.call(session.digits)
+    stack.assign(call.contact_id)
     stack.clock.advance(3601)
     assert len(stack.table_items()) == 4  # moto's TTL never expires items, like a late sweeper
     assert session_status(stack, session)[0] == 404
@@ -217,6 +227,8 @@ def test_expiry_holds_at_read_time_whatever_the_ttl_sweeper_did(stack):
 
 def test_a_secret_with_another_contact_id_is_not_found(stack):
     call = stack.call(disclosed_session(stack).digits)
+    stack.assign(call.contact_id)
+    stack.assign("someone-elses-contact")  # the agent's own other call
     status, body = read_disclosure(stack, call.attributes["session_secret"], "someone-elses-contact")
     assert (status, body) == (404, {"error": "not_found"})
 
@@ -237,6 +249,7 @@ def _put_field(stack, pk, field, value):
 
 def test_a_tampered_ciphertext_fails_closed(stack):
     call = stack.call(disclosed_session(stack).digits)
+    stack.assign(call.contact_id)
     (item,) = _session_item(stack)
     version, nonce, ct = item["disclosure"].split(".")
     flipped = ct[:10] + ("A" if ct[10] != "A" else "B") + ct[11:]
@@ -247,6 +260,8 @@ def test_a_tampered_ciphertext_fails_closed(stack):
 def test_swapped_ciphertexts_fail_closed(stack):
     a = stack.call(disclosed_session(stack).digits)
     b = stack.call(disclosed_session(stack).digits)
+    stack.assign(a.contact_id)
+    stack.assign(b.contact_id)
     item_a, item_b = _session_item(stack)
     _put_field(stack, item_a["pk"], "disclosure", item_b["disclosure"])
     _put_field(stack, item_a["pk"], "data_key", item_b["data_key"])
@@ -260,12 +275,15 @@ def test_swapped_ciphertexts_fail_closed(stack):
 def test_the_caller_number_is_matched_against_a_disclosed_mobile_number(stack):
     session = disclosed_session(stack, purpose="belastingen")
     same = stack.call(session.digits, caller="+31612345678")
+    stack.assign(same.contact_id)
     assert same.lambda_result["caller_match"] == "true"
     assert read_disclosure(stack, same.attributes["session_secret"], same.contact_id)[1]["caller_match"] == "true"
     other = stack.call(disclosed_session(stack, purpose="belastingen").digits, caller="+31699999999")
+    stack.assign(other.contact_id)
     assert other.lambda_result["caller_match"] == "false"
     assert read_disclosure(stack, other.attributes["session_secret"], other.contact_id)[1]["caller_match"] == "false"
     plain = stack.call(disclosed_session(stack).digits, caller="+31612345678")
+    stack.assign(plain.contact_id)
     assert "caller_match" not in plain.lambda_result
     assert read_disclosure(stack, plain.attributes["session_secret"], plain.contact_id)[1]["caller_match"] == "unknown"
 

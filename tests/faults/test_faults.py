@@ -89,6 +89,8 @@ def linked(stack: DevStack, collector: Collector) -> tuple[dict[str, Any], Any]:
 
 
 def read(stack: DevStack, call: Any) -> tuple[int, Any]:
+    """The dev agent accepted the call; its panel reads."""
+    stack.assign(call.contact_id)
     return stack.api(
         "POST", "/agent/disclosure", {"secret": call.attributes["session_secret"], "contact_id": call.contact_id}
     )
@@ -324,7 +326,8 @@ def test_agent_read_faults(
 
 def test_agent_clear_fault_is_unavailable_and_a_retry_deletes(stack: DevStack, collector: Collector) -> None:
     body, call = linked(stack, collector)
-    secret = {"secret": call.attributes["session_secret"]}
+    stack.assign(call.contact_id)
+    secret = {"secret": call.attributes["session_secret"], "contact_id": call.contact_id}
     with aws_fault("dynamodb", "DeleteItem", "InternalServerError", message=MESSAGE, status=500):
         assert stack.api("POST", "/agent/clear", secret) == (503, {"error": "unavailable"})
     assert stack.api("POST", "/agent/clear", secret) == (204, None)

@@ -39,6 +39,8 @@ def session_status(stack: DevStack, session_id: str) -> Any:
 
 
 def agent_view(stack: DevStack, secret: str, contact_id: str) -> int:
+    """The dev agent accepted the contact; its panel reads."""
+    stack.assign(contact_id)
     status, _ = stack.api("POST", "/agent/disclosure", {"secret": secret, "contact_id": contact_id})
     return status
 

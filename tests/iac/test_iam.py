@@ -43,8 +43,9 @@ EXPECTED: dict[str, set[tuple[str, str]]] = {
             for p in ("DTMF#", "RATE#")
         },
         ("dynamodb:PutItem", "SECRET#"),
-        ("dynamodb:PutItem", "CONTACT#"),
-        ("dynamodb:DeleteItem", "SECRET#"),
+        ("dynamodb:UpdateItem", "CONTACT#"),
+        ("dynamodb:GetItem", "CONTACT#"),  # only the ids pk, expires_at, session_pk, secret_pk, dtmf_pk
+        *{("dynamodb:DeleteItem", p) for p in ("SECRET#", "DTMF#", "SESSION#")},
         ("dynamodb:UpdateItem", "SESSION#"),
         ("ssm:GetParameter", "param:HashKeyParameterName"),
         ("lambda:InvokeFunction", "fn:SessionFunctionAliaslive"),
@@ -52,7 +53,7 @@ EXPECTED: dict[str, set[tuple[str, str]]] = {
         ("logs:PutLogEvents", "log:DtmfFunctionLogGroup"),
     },
     "AgentFunction": {
-        *{("dynamodb:GetItem", p) for p in ("SECRET#", "CONTACT#", "SESSION#")},
+        *{("dynamodb:GetItem", p) for p in ("SECRET#", "SESSION#")},
         ("dynamodb:UpdateItem", "SESSION#"),
         *{("dynamodb:DeleteItem", p) for p in ("SESSION#", "DTMF#", "SECRET#", "CONTACT#")},
         ("kms:Decrypt", "key:app=idbellen"),
@@ -67,7 +68,7 @@ EXPECTED: dict[str, set[tuple[str, str]]] = {
     },
     "CleanupFunction": {
         *{("dynamodb:GetItem", p) for p in ("CONTACT#", "SESSION#")},
-        ("dynamodb:UpdateItem", "CONTACT#"),
+        ("dynamodb:UpdateItem", "SESSION#"),
         *{("dynamodb:DeleteItem", p) for p in ("SESSION#", "DTMF#", "SECRET#", "CONTACT#", "RATE#", "CALLBACK#")},
         ("dynamodb:Scan", "table"),
         ("connect:UpdateContactAttributes", "connect:contact/*"),

@@ -20,6 +20,8 @@ from tests.iac.conftest import statements
 from tests.iac.test_iam import FUNCTIONS, granted
 
 _current: contextvars.ContextVar[str | None] = contextvars.ContextVar("idbellen_function", default=None)
+# function -> (partition key, attribute names a GetItem projected: None without a projection)
+PROJECTIONS: dict[str, list[tuple[str, frozenset[str] | None]]] = {}
 TRANSACT = {"Put": "PutItem", "Update": "UpdateItem", "Delete": "DeleteItem", "ConditionCheck": "ConditionCheckItem"}
 
 
@@ -91,6 +93,11 @@ def recorded() -> dict[str, list[tuple[str, str, str]]]:
             service = self.meta.service_model.service_name
             for action, label in _requests(service, operation, params):
                 calls[function].append((action, label, operation))
+            if service == "dynamodb" and operation == "GetItem":
+                names = params.get("ExpressionAttributeNames") or {}
+                projected = params.get("ProjectionExpression")
+                attrs = frozenset(names.get(p.strip(), p.strip()) for p in projected.split(",")) if projected else None
+                PROJECTIONS.setdefault(function, []).append((_pk(params["Key"]), attrs))
         return original_call(self, operation, params)
 
     modules = {"session": session, "dtmf": dtmf, "agent": agent, "cleanup": cleanup}
@@ -128,8 +135,20 @@ def recorded() -> dict[str, list[tuple[str, str, str]]]:
             call = stack.call(tel.split(",", 1)[1], caller="+31612345678")
             assert call.lambda_result.get("result") == "OK", call.lambda_result
             secret = call.attributes["session_secret"]
+            stack.assign(call.contact_id)
             assert stack.api("POST", "/agent/disclosure", {"secret": secret, "contact_id": call.contact_id})[0] == 200
             second = stack.transfer(call.contact_id)
+            stack.assign(second, "tweede.agent@gemeente.example")
+            from devstack.identity import cognito_access_claims
+
+            other = cognito_access_claims("tweede.agent@gemeente.example")
+            request = {"secret": secret, "contact_id": second}
+            assert stack.api("POST", "/agent/disclosure", request, claims=other)[0] == 200
+            # the verify module runs again on the second segment: a second code replaces the first session
+            status, body = stack.api("POST", "/sessions", {"purpose": "demo"})
+            tel = stack.wallet.disclose(body["sessionPtr"], creds)
+            again = stack.call(tel.split(",", 1)[1], caller="+31612345678", contact_id=second)
+            assert again.lambda_result.get("result") == "OK", again.lambda_result
             stack.contact_event(call.contact_id, "COMPLETED")
             stack.contact_event(second, "COMPLETED")
             # 2. verified call cleared by the agent
@@ -137,8 +156,9 @@ def recorded() -> dict[str, list[tuple[str, str, str]]]:
             tel = stack.wallet.disclose(body["sessionPtr"], creds)
             call = stack.call(tel.split(",", 1)[1], caller="+31612345679")
             secret = call.attributes.get("session_secret", "")
+            stack.assign(call.contact_id)
             stack.api("POST", "/agent/disclosure", {"secret": secret, "contact_id": call.contact_id})
-            stack.api("POST", "/agent/clear", {"secret": secret})
+            assert stack.api("POST", "/agent/clear", {"secret": secret, "contact_id": call.contact_id})[0] == 204
             # 3. caller hangs up in the queue (disconnect flow), 4. wrong codes, 5. failed disclosure, sweep
             status, body = stack.api("POST", "/sessions", {"purpose": "demo"})
             tel = stack.wallet.disclose(body["sessionPtr"], creds)
@@ -174,6 +194,18 @@ def test_scenario_exercised_the_sensitive_paths(recorded):
     assert {("dtmf", "dynamodb:PutItem"), ("cleanup", "dynamodb:DeleteItem"), ("cleanup", "dynamodb:Scan")} <= used
     assert not [a for f, a in used if f in ("dtmf", "cleanup") and a.startswith("kms:")]
     assert ("dtmf", "ssm:GetParameter") in used and ("session", "ssm:GetParameter") in used
+
+
+def test_dtmf_reads_of_contact_pointers_stay_within_the_granted_attributes(recorded, resources):
+    """The DTMF role may read a contact pointer only with a projection of the id attributes its policy
+    names (dynamodb:Attributes + Select SPECIFIC_ATTRIBUTES): never a whole item."""
+    (statement,) = [s for s in statements(resources, "DtmfFunctionPolicy") if s["Sid"] == "ReadContactPointer"]
+    allowed = set(statement["Condition"]["ForAllValues:StringEquals"]["dynamodb:Attributes"])
+    assert statement["Condition"]["StringEqualsIfExists"] == {"dynamodb:Select": "SPECIFIC_ATTRIBUTES"}
+    reads = [(pk, attrs) for pk, attrs in PROJECTIONS.get("dtmf", []) if pk.startswith("CONTACT#")]
+    assert reads, "the scenario's second code should have read the contact pointer"
+    for pk, attrs in reads:
+        assert attrs is not None and attrs <= allowed, (pk, attrs)
 
 
 def test_policies_cover_nothing_but_what_a_role_has(resources):

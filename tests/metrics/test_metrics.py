@@ -17,6 +17,7 @@ from tests.audit.helpers import (
     Metric,
     Run,
     call,
+    clear,
     disclose,
     emf_lines,
     emf_metrics,
@@ -178,7 +179,7 @@ def test_deletions_are_counted_by_reason(
     stack.clock.advance(30)
     if how == "cleared":
         assert read(stack, result)[0] == 200
-        stack.api("POST", "/agent/clear", {"secret": result.attributes["session_secret"]})
+        assert clear(stack, result)[0] == 204
     else:
         hang_up(stack, result)
     metrics = _clean(capsys.readouterr().out, run, stack)

@@ -67,6 +67,7 @@ import uuid  # noqa: E402
 from typing import Any  # noqa: E402
 
 from devstack import DevStack  # noqa: E402
+from devstack.identity import DEV_AGENT, cognito_access_claims, cognito_id_claims  # noqa: E402
 from tests.faults.inject import aws_fault  # noqa: E402
 from tests.privacy import canary  # noqa: E402
 
@@ -102,9 +103,17 @@ class Flows:
         self.codes_by_client: dict[str, str] = {}
 
     # -- instrumented facade ---------------------------------------------------------------------
-    def api(self, label: str, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None):
+    def api(
+        self,
+        label: str,
+        method: str,
+        path: str,
+        body: Any = None,
+        headers: dict[str, str] | None = None,
+        claims: dict[str, Any] | None = None,
+    ):
         try:
-            status, data = self.stack.api(method, path, body, headers)
+            status, data = self.stack.api(method, path, body, headers, claims=claims)
         except Exception as exc:
             REPORT["exceptions"].append(f"{label}: " + "".join(traceback.format_exception(exc)))
             REPORT["mismatches"].append(f"{label}: handler raised {exc.__class__.__name__}")
@@ -150,9 +159,20 @@ class Flows:
         expect(f"{label}/queued", call.queued, True)
         return call
 
-    def read(self, label: str, secret: str, contact_id: str) -> int:
-        status, _ = self.api(label, "POST", "/agent/disclosure", {"secret": secret, "contact_id": contact_id})
+    def read(self, label: str, secret: str, contact_id: str, agent: str | None = None, accept: bool = True) -> int:
+        """`agent` (the dev agent by default) accepted `contact_id` in Connect (unless not `accept`) and reads."""
+        name = agent or DEV_AGENT
+        if accept:
+            self.stack.assign(contact_id, name)
+        claims = cognito_access_claims(name)
+        body = {"secret": secret, "contact_id": contact_id}
+        status, _ = self.api(label, "POST", "/agent/disclosure", body, claims=claims)
         return status
+
+    def clear(self, label: str, secret: str, contact_id: str, agent: str | None = None) -> int:
+        claims = cognito_access_claims(agent or DEV_AGENT)
+        body = {"secret": secret, "contact_id": contact_id}
+        return self.api(label, "POST", "/agent/clear", body, claims=claims)[0]
 
     def disclosed_code(self, label: str, purpose: str = "demo", credentials: dict[str, str] | None = None):
         session_id, body = self.start(label, purpose)
@@ -187,8 +207,8 @@ class Flows:
         expect("mobile/match", call.lambda_result.get("caller_match"), "true")
         secret = call.attributes["session_secret"]
         expect("mobile/read", self.read("mobile/read", secret, call.contact_id), 200)
-        expect("mobile/clear", self.api("mobile/clear", "POST", "/agent/clear", {"secret": secret})[0], 204)
-        expect("mobile/clear2", self.api("mobile/clear2", "POST", "/agent/clear", {"secret": secret})[0], 204)
+        expect("mobile/clear", self.clear("mobile/clear", secret, call.contact_id), 204)
+        expect("mobile/clear2", self.clear("mobile/clear2", secret, call.contact_id), 204)
         expect("mobile/read-after-clear", self.read("mobile/read2", secret, call.contact_id), 404)
 
     def mismatch_and_hang_up(self) -> None:
@@ -306,7 +326,8 @@ class Flows:
             ("POST", f"/irma/callback/{canary.BSN}", canary.FULLNAME),
             ("POST", "/agent/disclosure", {"secret": canary.FULLNAME, "contact_id": canary.BSN}),
             ("POST", "/agent/disclosure", {"secret": name_b64, "contact_id": canary.MOBILE}),
-            ("POST", "/agent/clear", {"secret": canary.MOBILE}),
+            ("POST", "/agent/clear", {"secret": canary.MOBILE, "contact_id": canary.BSN}),
+            ("POST", "/agent/clear", {"secret": canary.FULLNAME}),
             ("POST", "/agent/clear", {"secret": [canary.BSN]}),
         ]
         for n, (method, path, body) in enumerate(cases):
@@ -461,6 +482,57 @@ class Flows:
         expect("unsigned-forged/timeout", self.status("unsigned-forged/timeout", session_id), "FAILED")
         expect("unsigned/nested", self.stack.irma.nested_callbacks, 0)
 
+    def lifecycle_segments(self) -> None:
+        """The contact lifecycle as Connect produces it (issue 11): an offer that is missed, another
+        agent's and a supervisor's reads, a warm transfer, per-segment clears, a second code."""
+        second, supervisor = "tweede.agent@gemeente.example", "supervisor@gemeente.example"
+        first_id, code = self.disclosed_code("life")
+        call = self.call("life/call", code, caller=canary.MOBILE)
+        secret = call.attributes["session_secret"]
+        self.stack.connect.offer(call.contact_id, DEV_AGENT)  # offered, ringing: no data yet
+        expect("life/offer", self.read("life/offer", secret, call.contact_id, accept=False), 404)
+        self.stack.connect.withdraw(call.contact_id)  # missed
+        expect("life/accept", self.read("life/accept", secret, call.contact_id), 200)
+        expect("life/monitor", self.read("life/monitor", secret, call.contact_id, supervisor, accept=False), 404)
+        segment = self.stack.transfer(call.contact_id)
+        expect("life/other-agent", self.read("life/other", secret, segment, second), 200)
+        expect("life/clear-first", self.clear("life/clear-first", secret, call.contact_id), 204)
+        expect("life/first-ended", self.read("life/first-ended", secret, call.contact_id), 404)
+        expect("life/second-reads", self.read("life/second", secret, segment, second), 200)
+        expect("life/clear-foreign", self.clear("life/clear-foreign", secret, segment), 204)  # not this agent's
+        expect("life/still-there", self.read("life/still", secret, segment, second), 200)
+        # the verify module runs again on the transferred segment with a new code: it replaces the first
+        second_id, again = self.disclosed_code("life2")
+        replaced = self.call("life2/call", again, caller=canary.MOBILE, contact_id=segment)
+        expect("life2/call", replaced.lambda_result.get("result"), "OK")
+        expect("life2/old-secret", self.read("life2/old", secret, segment, second), 404)
+        new_secret = replaced.attributes["session_secret"]
+        expect("life2/new-secret", self.read("life2/new", new_secret, segment, second), 200)
+        expect("life2/clear", self.clear("life2/clear", new_secret, segment, second), 204)
+        from idbellen.sessions import session_pk
+
+        gone = {session_pk(first_id), session_pk(second_id)}
+        left = [i for i in self.stack.table_items() if {i.get("pk"), i.get("session_pk")} & gone]
+        expect("life2/nothing-left", left, [])
+
+    def agent_identity_refusals(self) -> None:
+        """Look-alike usernames, users outside the agents group, ID tokens: refused, nothing echoed."""
+        _, code = self.disclosed_code("ident")
+        call = self.call("ident/call", code, caller=canary.MOBILE)
+        body = {"secret": call.attributes["session_secret"], "contact_id": call.contact_id}
+        self.stack.assign(call.contact_id, "jan@gemeente.example")
+        lookalike = cognito_access_claims("piet_jan@gemeente.example")
+        expect(
+            "ident/lookalike", self.api("ident/lookalike", "POST", "/agent/disclosure", body, claims=lookalike)[0], 404
+        )
+        outsider = cognito_access_claims("jan@gemeente.example", groups=("kcc-burgerzaken",))
+        expect("ident/outsider", self.api("ident/outsider", "POST", "/agent/disclosure", body, claims=outsider)[0], 403)
+        id_token = cognito_id_claims("jan@gemeente.example")
+        expect("ident/id-token", self.api("ident/id-token", "POST", "/agent/disclosure", body, claims=id_token)[0], 404)
+        right = cognito_access_claims("jan@gemeente.example")
+        expect("ident/right", self.api("ident/right", "POST", "/agent/disclosure", body, claims=right)[0], 200)
+        self.stack.contact_event(call.contact_id, "COMPLETED")
+
     def expiry_and_sweep(self) -> None:
         session_id, code = self.disclosed_code("expiry")
         call = self.call("expiry/call", code, caller=canary.MOBILE)
@@ -582,6 +654,8 @@ def main() -> int:
                 flows.closed_hours,
                 flows.wrong_codes_and_rate_limit,
                 flows.agent_refusals,
+                flows.lifecycle_segments,
+                flows.agent_identity_refusals,
                 flows.hostile_http_input,
                 flows.irma_faults,
                 flows.aws_faults,

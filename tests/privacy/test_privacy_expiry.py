@@ -77,6 +77,7 @@ def test_dtmf_code_is_refused_the_second_of_expiry(stack: DevStack) -> None:
 def test_agent_disclosure_is_refused_the_second_of_expiry(stack: DevStack) -> None:
     live = _live(stack)
     call = stack.call(live["code"])
+    stack.assign(call.contact_id)
     request = {"secret": call.attributes["session_secret"], "contact_id": call.contact_id}
     _at(stack, live["expires_at"] - 1)
     assert stack.api("POST", "/agent/disclosure", request)[0] == 200
@@ -88,6 +89,7 @@ def test_transferred_segment_cannot_read_after_expiry(stack: DevStack) -> None:
     live = _live(stack)
     call = stack.call(live["code"])
     segment = stack.transfer(call.contact_id)
+    stack.assign(segment)
     _at(stack, live["expires_at"])
     request = {"secret": call.attributes["session_secret"], "contact_id": segment}
     assert stack.api("POST", "/agent/disclosure", request)[0] == 404
@@ -109,6 +111,7 @@ def test_sweep_keeps_live_items_and_removes_every_expired_one(stack: DevStack) -
     result = stack.sweep()
     assert result["result"] == "OK" and int(result["deleted"]) >= 4
     assert [i["kind"] for i in stack.table_items()] in ([], ["rate"])  # a counter lives to its window's end
+    stack.assign(call.contact_id)
     request = {"secret": call.attributes["session_secret"], "contact_id": call.contact_id}
     assert stack.api("POST", "/agent/disclosure", request)[0] == 404
     stack.clock.advance(RATE_MAX_LIFETIME + 1)

@@ -109,9 +109,11 @@ def test_happy_path_with_transfer_leaves_no_plaintext_and_nothing_after_completi
     call = steps.call(code)
     assert call.lambda_result["result"] == "OK"
     secret = call.attributes["session_secret"]
+    stack.assign(call.contact_id)
     assert steps.api("POST", "/agent/disclosure", {"secret": secret, "contact_id": call.contact_id})[0] == 200
     segment = stack.transfer(call.contact_id)
     steps.scan("transfer")
+    stack.assign(segment)
     assert steps.api("POST", "/agent/disclosure", {"secret": secret, "contact_id": segment})[0] == 200
     stack.contact_event(call.contact_id, "COMPLETED")
     steps.scan("first segment completed")
@@ -127,8 +129,10 @@ def test_mobile_number_is_stored_only_encrypted_and_as_keyed_hash(steps: Steps) 
     assert dtmf_items, "the disclosed mobile number should be kept as a keyed hash for caller_match"
     call = steps.call(code, caller="06 87 65 43 21")
     assert call.lambda_result["caller_match"] == "true"
-    steps.api("POST", "/agent/disclosure", {"secret": call.attributes["session_secret"], "contact_id": call.contact_id})
-    assert steps.api("POST", "/agent/clear", {"secret": call.attributes["session_secret"]})[0] == 204
+    steps.stack.assign(call.contact_id)
+    request = {"secret": call.attributes["session_secret"], "contact_id": call.contact_id}
+    assert steps.api("POST", "/agent/disclosure", request)[0] == 200
+    assert steps.api("POST", "/agent/clear", request)[0] == 204
     assert [i for i in steps.scan("cleared") if i["kind"] != "rate"] == []
 
 

@@ -58,6 +58,8 @@ def redeem_event(stack: DevStack, code: str, contact_id: str, caller: str = cana
 
 
 def reads(stack: DevStack, secret: str, contact_id: str) -> int:
+    """The dev agent accepted `contact_id` in Connect; its panel reads it."""
+    stack.assign(contact_id)
     return stack.api("POST", "/agent/disclosure", {"secret": secret, "contact_id": contact_id})[0]
 
 
@@ -81,10 +83,11 @@ def test_clear_racing_reads_ends_with_nothing_and_no_half_answers(stack: DevStac
     _, code = disclosed_code(stack)
     call = stack.call(code, caller=canary.MOBILE)
     secret = call.attributes["session_secret"]
+    stack.assign(call.contact_id)
 
     def work(i: int) -> tuple[int, Any]:
         if i % 4 == 0:
-            return stack.api("POST", "/agent/clear", {"secret": secret})
+            return stack.api("POST", "/agent/clear", {"secret": secret, "contact_id": call.contact_id})
         return stack.api("POST", "/agent/disclosure", {"secret": secret, "contact_id": call.contact_id})
 
     answers = together(24, work)

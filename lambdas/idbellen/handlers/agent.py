@@ -7,20 +7,18 @@ from typing import Any
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from idbellen import disclosure
-from idbellen.http_api import agent_id, error, json_body, json_response, make_resolver, resolve
+from idbellen import agents, disclosure
+from idbellen.http_api import authorizer_claims, error, json_body, json_response, make_resolver, resolve
 from idbellen.observability import logger, metrics, set_tenant
 from idbellen.wiring import services
 
 app = make_resolver()
 
 
-def _agent() -> str | None:
-    """The authenticated agent, or None when local use switched authentication off."""
-    agent = agent_id(app)
-    if agent is None and services().settings.agent_auth != "off":
-        raise PermissionError
-    return agent
+def _agent() -> agents.Agent | None:
+    """The authenticated agent (401 without claims, 403 for a user who is not an agent)."""
+    claims, scopes = authorizer_claims(app)
+    return agents.authorize(services().settings, claims, scopes)
 
 
 @app.exception_handler(PermissionError)
@@ -38,8 +36,8 @@ def read_disclosure() -> Response[Any]:
 @app.post("/agent/clear")
 def clear_disclosure() -> Response[Any]:
     agent = _agent()
-    body = json_body(app, required=("secret",))
-    disclosure.clear(services(), body["secret"], agent)
+    body = json_body(app, required=("secret", "contact_id"))
+    disclosure.clear(services(), body["secret"], body["contact_id"], agent)
     return Response(status_code=204, body="", headers={"Cache-Control": "no-store"})
 
 

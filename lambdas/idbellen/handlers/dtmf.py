@@ -1,7 +1,9 @@
 """DTMF function, invoked from the Amazon Connect contact flow.
 
 Always answers a flat string map (Connect's STRING_MAP): a bad event, a fault or a bug ends in
-`INVALID_INPUT` or `ERROR`, and the flow still queues the caller as unverified. No HTTP resolver, no
+`INVALID_INPUT` or `ERROR`, and the flow still queues the caller as unverified. The one exception: an
+attempt that ran out of time before linking (`redemption.TooLate`) fails as a function error, so
+Connect retries it — it wrote nothing. No HTTP resolver, no
 Tracer, no KMS client, no Powertools and no `cryptography`/`requests` import on this path: it is the
 one a caller waits on in silence, and its cold start hits the first caller of every quiet period
 (`make bench` measures it: `import_ratio.dtmf`). Logging and metrics come from `observability_lite`,
@@ -16,10 +18,23 @@ from idbellen import clock, contact_flow_event, redemption
 from idbellen.observability_lite import logger, metrics, safe_error, set_tenant
 from idbellen.wiring import services
 
+# The link transaction and the answer must fit in the last half second Lambda allows this attempt
+# (the function's timeout is shorter than the flow's InvocationTimeLimitSeconds: docs/security.md).
+COMMIT_RESERVE_SECONDS = 0.5
+
+
+def _deadline(started: float, context: Any) -> float | None:
+    """The last moment to start linking: Lambda's remaining time for this attempt, minus the reserve."""
+    remaining = getattr(context, "get_remaining_time_in_millis", None)
+    if not callable(remaining):
+        return None
+    return started + float(remaining()) / 1000 - COMMIT_RESERVE_SECONDS
+
 
 @logger.inject_lambda_context(log_event=False, clear_state=True)
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: Any) -> dict[str, str]:
+    started = clock.now_precise()
     try:
         svc = services()
         set_tenant(svc.settings.tenant)
@@ -32,7 +47,8 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, str]:
             contact_id=parsed.contact_id,
             initial_contact_id=parsed.initial_contact_id,
             caller=parsed.caller,
-            attempt_at=clock.now_precise(),
+            attempt_at=started,
+            deadline=_deadline(started, context),
         )
         expected = svc.settings.connect_instance_arn
         if expected and parsed.instance_arn != expected:
@@ -41,6 +57,8 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, str]:
         if params.get("action") == "mark_closed":
             return redemption.mark_closed(svc, call.digits)
         return redemption.redeem(svc, call)
+    except redemption.TooLate:
+        raise  # a function error: Connect retries the attempt (nothing was linked)
     except Exception as exc:
         logger.error("dtmf redemption failed", extra=safe_error(exc))
         metrics.add_metric(name="DtmfErrors", unit="Count", value=1)

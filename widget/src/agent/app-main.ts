@@ -1,20 +1,14 @@
 // PRODUCTION entry: an Amazon Connect agent workspace third-party app with per-contact scope.
-// The workspace creates one instance per contact, gives it the contact id, and destroys it when the
-// contact is cleared.
+// The workspace creates one instance per contact (and a new one when the agent reopens the app's tab);
+// workspace.ts follows the contact's lifecycle. Nothing here may throw into the SDK.
 import { AmazonConnectApp } from "@amazon-connect/app";
+import type { AppCreateEvent } from "@amazon-connect/app";
 import { ContactClient } from "@amazon-connect/contact";
 import { bootPanel } from "./boot";
-import { contactIdOf, runForContact } from "./workspace";
+import { lifecycle } from "./workspace";
 
 void (async () => {
   const { panel } = await bootPanel();
-  AmazonConnectApp.init({
-    onCreate: async (event) => {
-      const contactId = contactIdOf(event.context.scope);
-      if (contactId) await runForContact(panel, new ContactClient(event.context.getProvider()), contactId);
-    },
-    onDestroy: async () => {
-      await panel.clear();
-    },
-  });
+  const handlers = lifecycle(panel, (event: AppCreateEvent) => new ContactClient(event.context.getProvider()));
+  AmazonConnectApp.init({ onCreate: handlers.onCreate, onDestroy: handlers.onDestroy });
 })();

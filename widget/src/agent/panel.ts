@@ -102,18 +102,41 @@ export class AgentPanel {
     }
   }
 
-  /** The contact was cleared (onCleared / onDestroy): tell the API, then wipe everything. Idempotent. */
-  async clear(contactId?: string): Promise<void> {
+  /**
+   * This agent's segment of the contact ended (after-contact work done, contact cleared): wipe what is
+   * shown of it, then tell the API with `POST /agent/clear {secret, contact_id}` — which ends that
+   * segment only (the last live one deletes everything). `secret` is for a contact the adapter accepted
+   * but is no longer on screen (Streams: a second contact replaced it). Idempotent.
+   */
+  async clear(contactId?: string, secret?: string | null): Promise<void> {
     const cur = this.current;
-    if (contactId && cur && cur.contactId !== contactId) return; // another contact's event
-    this.wipe();
-    this.setView({ kind: "cleared" });
-    if (cur && cur.secret) {
+    const shown = cur !== null && (!contactId || cur.contactId === contactId);
+    const id = contactId ?? cur?.contactId;
+    const key = secret ?? (shown && cur ? cur.secret : null);
+    if (shown) {
+      this.wipe();
+      this.setView({ kind: "cleared" });
+    }
+    if (key && id) {
       // keepalive: the request survives the frame being torn down right after onCleared
-      await call<null>(this.config.api_base, "POST", "/agent/clear", { secret: cur.secret }, {
+      await call<null>(this.config.api_base, "POST", "/agent/clear", { secret: key, contact_id: id }, {
         token: () => this.auth.token(),
         keepalive: true,
       });
+    }
+  }
+
+  /**
+   * The contact leaves this panel without ending this agent's segment: a missed or rejected offer, a
+   * supervisor's monitoring that stops, or the app tab being closed. Wipe locally; the server is not
+   * told anything (the caller is still on the line, or waiting for the next agent).
+   */
+  forget(contactId?: string): void {
+    const cur = this.current;
+    if (cur && contactId && cur.contactId !== contactId) return;
+    if (cur) {
+      this.wipe();
+      this.setView({ kind: "idle" });
     }
   }
 
