@@ -33,6 +33,7 @@ def verified_call(stack: DevStack, session: Session) -> dict[str, Any]:
     """Call with the session's code; the agent reads the disclosure; the contact completes."""
     call = stack.call(session.digits, caller="+31612345678")
     assert call.attributes["verified"] == "true", call.lambda_result
+    stack.assign(call.contact_id)  # the dev agent accepts the call
     status, shown = read_disclosure(stack, call.attributes["session_secret"], call.contact_id)
     assert status == 200
     assert stack.contact_event(call.contact_id, "COMPLETED")["result"] == "OK"

@@ -82,7 +82,8 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Run:
 def test_every_flow_ran_to_its_expected_outcome(run: Run) -> None:
     """Guards against a vacuous pass: the scans below only mean something if the flows really ran."""
     assert run.report["mismatches"] == []
-    assert len(run.report["flows"]) == 15
+    assert len(run.report["flows"]) == 17
+    assert {"lifecycle_segments", "agent_identity_refusals", "unsigned_callbacks"} <= set(run.report["flows"])
     for kind in ("dtmf", "secret", "irma_token", "requestor_token", "hash_key", "data_key", "jwt", "session_id"):
         assert run.by_kind.get(kind), f"no {kind} collected: the canary set is incomplete"
     assert len(run.records) > 100  # the capture saw the process's records (moto's DEBUG lines among them)
