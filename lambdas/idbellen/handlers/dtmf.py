@@ -39,7 +39,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, str]:
             logger.warning("contact flow event from an unexpected Connect instance")
             return {"result": redemption.ERROR}
         if params.get("action") == "mark_closed":
-            return redemption.mark_closed(svc, call.digits)
+            return redemption.mark_closed(svc, call)
         return redemption.redeem(svc, call)
     except Exception as exc:
         logger.error("dtmf redemption failed", extra=safe_error(exc))
