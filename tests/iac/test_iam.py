@@ -41,6 +41,7 @@ EXPECTED: dict[str, set[tuple[str, str]]] = {
             for a in ("dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:UpdateItem")
             for p in ("DTMF#", "RATE#")
         },
+        ("dynamodb:ConditionCheckItem", "RATE#"),
         ("dynamodb:PutItem", "SECRET#"),
         ("dynamodb:PutItem", "CONTACT#"),
         ("dynamodb:DeleteItem", "SECRET#"),
