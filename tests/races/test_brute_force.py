@@ -150,10 +150,13 @@ def test_rate_counters_hold_keyed_hashes_only_and_expire_with_their_window(stack
     assert [i for i in stack.table_items() if i["kind"] == "rate"] == []
 
 
-def test_attack_at_the_global_limit_small(stack: DevStack) -> None:
+@pytest.mark.parametrize("callers", ["fresh", "withheld"])
+def test_attack_at_the_global_limit_small(stack: DevStack, callers: str) -> None:
     """The bench measurement with small sizes: an attacker making 124 guesses a minute from fresh
-    numbers gets at most 120 looked up, and every hit it scores is a real live code."""
-    report = _bench().measure(stack, sessions=5, minutes=1, guesses_per_minute=124, monte_carlo=20_000)
+    numbers, or from a withheld one, gets at most 120 looked up, and every hit it scores is a real
+    live code."""
+    report = _bench().measure(stack, sessions=5, minutes=1, guesses_per_minute=124, monte_carlo=20_000, callers=callers)
+    assert report["callers"] == callers
     for minute in report["per_minute"]:
         assert minute["looked_up"] <= GLOBAL_LIMIT + minute["hits"]
         assert minute["rate_limited"] >= 124 - GLOBAL_LIMIT - minute["hits"]
