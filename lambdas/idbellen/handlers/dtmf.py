@@ -12,11 +12,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from idbellen import clock, contact_flow_event, redemption
+from idbellen import clock, contact_flow_event, processing_log, redemption
 from idbellen.observability_lite import logger, metrics, safe_error, set_tenant
 from idbellen.wiring import services
 
 
+@processing_log.after_response
 @logger.inject_lambda_context(log_event=False, clear_state=True)
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: Any) -> dict[str, str]:

@@ -7,7 +7,7 @@ from typing import Any
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from idbellen import sessions
+from idbellen import processing_log, sessions
 from idbellen.http_api import json_body, json_response, make_resolver, raw_body, resolve
 from idbellen.observability import logger, metrics, set_tenant
 from idbellen.wiring import services
@@ -36,6 +36,7 @@ def irma_callback(session_id: str) -> Response[Any]:
     return json_response(200, sessions.callback(services(), session_id, raw_body(app)))
 
 
+@processing_log.after_response
 @logger.inject_lambda_context(log_event=False, clear_state=True)
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
