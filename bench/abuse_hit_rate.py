@@ -1,12 +1,14 @@
 """How often does guessing a DTMF code work? Measured against live (disclosed) sessions on the dev stack.
 
     python -m bench.abuse_hit_rate [--sessions 1000] [--digits 8] [--minutes 60] [--monte-carlo 1000000]
+                                   [--callers fresh|withheld]
 
 Two measurements, printed as JSON (docs/security.md quotes them with the arithmetic):
 
 1. Through the real DTMF handler: an attacker makes `--guesses-per-minute` random guesses a minute
-   (default 130, above the 120-a-minute global limit) from fresh caller numbers (9 each, under the
-   per-number limit), for `--minutes` simulated minutes — the most the rate limits let anyone look up.
+   (default 130, above the 120-a-minute tenant limit) from fresh caller numbers (9 each, under the
+   per-number limit) or, with `--callers withheld`, all from a withheld number (no per-number bucket),
+   for `--minutes` simulated minutes — the most the rate limits let anyone look up.
    The call window is set to the full hour so every code stays live for the whole attack (worst case).
    Every hit is checked: its secret really opens the victim's disclosure for the attacker's contact.
 2. At the lookup level (Monte Carlo): `--monte-carlo` random codes checked against the keyed hashes of
@@ -60,6 +62,7 @@ def measure(
     guesses_per_minute: int = 130,
     monte_carlo: int = 1_000_000,
     seed: int | None = None,
+    callers: str = "fresh",
 ) -> dict[str, Any]:
     from idbellen import codes as idcodes
     from idbellen.store import DTMF
@@ -78,12 +81,17 @@ def measure(
     start = (int(stack.clock.now()) // MINUTE + 1) * MINUTE + 1
     per_minute = []
     hits_verified = 0
-    caller = ""
+    caller: str | None = ""
     for minute in range(minutes):
-        stack.clock.set(start + minute * MINUTE)
         counts: Counter[str] = Counter()
         for guess_no in range(guesses_per_minute):
-            if guess_no % 9 == 0:
+            # The dev stack's clock runs on in real time: spread the guesses over the first 55 s of the
+            # simulated minute and set it before each one, so a slow machine never lets a minute's
+            # guesses spill into the next minute's window (which would let more than the limit through).
+            stack.clock.set(start + minute * MINUTE + guess_no * 55 // guesses_per_minute)
+            if callers == "withheld":
+                caller = None
+            elif guess_no % 9 == 0:
                 caller = f"+3164{next(numbers):07d}"
             guess = f"{rng.randrange(space):0{length}d}"
             call = stack.call(guess, caller=caller)
@@ -120,6 +128,7 @@ def measure(
 
     return {
         "digits": length,
+        "callers": callers,
         "code_space": space,
         "live_sessions": sessions,
         "live_codes_at_monte_carlo": len(live_pks),
@@ -128,6 +137,8 @@ def measure(
             "minutes": minutes,
             "guesses": minutes * guesses_per_minute,
             "looked_up": looked_up,
+            "looked_up_per_minute_max": max((m["looked_up"] for m in per_minute), default=0),
+            "looked_up_per_minute_min": min((m["looked_up"] for m in per_minute), default=0),
             "rate_limited": sum(m["rate_limited"] for m in per_minute),
             "hits": hits,
             "hits_verified": hits_verified,
@@ -158,6 +169,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--guesses-per-minute", type=int, default=130)
     parser.add_argument("--monte-carlo", type=int, default=1_000_000)
     parser.add_argument("--seed", type=int, default=None)
+    parser.add_argument("--callers", choices=("fresh", "withheld"), default="fresh")
     parser.add_argument("--out", default="")
     args = parser.parse_args(argv)
 
@@ -165,7 +177,9 @@ def main(argv: list[str] | None = None) -> int:
 
     settings = {"IDBELLEN_DTMF_LENGTH": str(args.digits), "IDBELLEN_CALL_WINDOW_SECONDS": "3600"}
     with DevStack(settings=settings) as stack:
-        report = measure(stack, args.sessions, args.minutes, args.guesses_per_minute, args.monte_carlo, args.seed)
+        report = measure(
+            stack, args.sessions, args.minutes, args.guesses_per_minute, args.monte_carlo, args.seed, args.callers
+        )
     summary = {k: v for k, v in report.items() if k != "per_minute"}
     text = json.dumps(summary, indent=2)
     if args.out:

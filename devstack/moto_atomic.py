@@ -10,6 +10,12 @@ makes it behave like DynamoDB:
   token and re-sends it when it retries (e.g. after a read timeout on a loaded machine); DynamoDB then
   answers success without applying it twice, moto applies it again and its conditions fail, so a
   redemption that succeeded would be reported as failed.
+- A transaction leaves no copy behind. moto's rollback copy is a `copy.deepcopy` of every table the
+  transaction touches, and moto's `BaseModel` records every instance it ever creates in a class-level
+  list (`instances_tracked`), so each copy — the whole table, every item — would stay in memory for
+  good (hundreds of MB after a few hundred transactions on a table of a thousand sessions). The
+  entries a transaction adds to those lists are dropped when it ends; nothing in moto's DynamoDB
+  reads them.
 
 Dev stack only: a real table needs none of this.
 """
@@ -25,6 +31,17 @@ _lock = threading.RLock()
 _depth = {"n": 0}
 _answered: dict[str, Any] = {}
 replayed = {"transactions": 0}  # how many retried transactions were answered from their token
+
+
+def _tracked_models() -> list[Any]:
+    """moto's DynamoDB model classes that record their instances (`BaseModel.instances_tracked`)."""
+    from moto.core.model_instances import model_data
+
+    return [
+        cls
+        for cls in model_data.get("dynamodb", {}).values()
+        if isinstance(getattr(cls, "instances_tracked", None), list)
+    ]
 
 
 @contextlib.contextmanager
@@ -46,7 +63,12 @@ def atomic_dynamodb_requests() -> Iterator[None]:
                 if token and token in _answered:
                     replayed["transactions"] += 1
                     return _answered[token]
-                result = original_txn(self)
+                marks = [(cls, len(cls.instances_tracked)) for cls in _tracked_models()]
+                try:
+                    result = original_txn(self)
+                finally:
+                    for cls, n in marks:
+                        del cls.instances_tracked[n:]
                 if token:
                     _answered[token] = result
                 return result

@@ -146,7 +146,16 @@ def ttl_kwargs(table_name: str, path: Path | str = TEMPLATE) -> dict[str, Any]:
 
 
 def key_resource(path: Path | str = TEMPLATE) -> dict[str, Any]:
-    return _only(_template(str(path)), "AWS::KMS::Key")[1].get("Properties", {})
+    """The data key: the KMS key the table is encrypted with (the template has others, e.g. the
+    processing log's, which the dev stack does not provision)."""
+    template = _template(str(path))
+    ref = (table_resource(path).get("SSESpecification") or {}).get("KMSMasterKeyId")
+    if not (isinstance(ref, dict) and set(ref) == {"Fn::GetAtt"} and ref["Fn::GetAtt"][1:] == ["Arn"]):
+        raise TemplateDrift("the table's KMSMasterKeyId must be !GetAtt <key>.Arn of a key in the template")
+    key = template["Resources"].get(ref["Fn::GetAtt"][0]) or {}
+    if key.get("Type") != "AWS::KMS::Key":
+        raise TemplateDrift("the table's KMSMasterKeyId must name an AWS::KMS::Key of the template")
+    return key.get("Properties", {})
 
 
 def kms_key_kwargs(path: Path | str = TEMPLATE) -> dict[str, Any]:

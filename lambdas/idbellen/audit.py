@@ -2,12 +2,11 @@
 
 It proves afterwards what happened to a citizen's data without holding any of it: purposes,
 attribute *types*, pseudonymous ids (a short session reference, contact id, agent id), outcomes and
-ages — never attribute values, secrets, codes or phone numbers. Records are JSON lines on stdout
-with `"log_type": "processing"`, so the DTMF path makes no extra network call (the caller waits in
-silence on that path, and a log API call there would add latency and a failure mode to every call);
-the deployment routes them to their own log group with a longer retention (a CloudWatch Logs
-subscription filter on each function's log group feeds a small forwarder, see
-docs/processing-log.md).
+ages — never attribute values, secrets, codes or phone numbers. Records are JSON lines with
+`"log_type": "processing"`. Deployed (`IDBELLEN_PROCESSING_LOG_GROUP` set), they go straight into
+their own KMS-encrypted log group, written after the response by `idbellen.processing_log` (a Lambda
+internal extension), so no caller waits on a log call and no record reaches a function's operational
+log group; without a group (local runs) they are printed on stdout. See docs/processing-log.md.
 
 The fields follow the VNG "Verwerkingenlogging" API standard (verwerkingsactie) and the Logboek
 Dataverwerkingen where they fit; docs/processing-log.md has the mapping. What they cannot hold by
@@ -30,7 +29,7 @@ import time
 import uuid
 from typing import Any
 
-from idbellen import clock
+from idbellen import clock, processing_log
 
 LOG_TYPE = "processing"
 SCHEMA = "idbellen.processing/2"
@@ -129,6 +128,10 @@ class _StdoutHandler(logging.StreamHandler[Any]):
         return
 
 
+# In Lambda with a processing log group: register the extension that writes the records after the
+# response (this import runs during the function's init, the only time Lambda accepts it).
+processing_log.install()
+
 _log = logging.getLogger("idbellen.processing")
 _log.setLevel(logging.INFO)
 _log.propagate = False
@@ -191,5 +194,9 @@ def record(step: str, tenant: str, session_pk: str, **fields: Any) -> dict[str, 
         **{k: FIELDS[k](v) for k, v in fields.items() if v is not None},
     }
     entry = {k: v for k, v in entry.items() if v is not None}
-    _log.info(json.dumps(entry, separators=(",", ":"), sort_keys=True))
+    line = json.dumps(entry, separators=(",", ":"), sort_keys=True)
+    if processing_log.group():
+        processing_log.sink.write(line, int(time.time() * 1000), entry["tenant"])
+    else:
+        _log.info(line)
     return entry

@@ -114,6 +114,7 @@ class Settings:
     connect_instance_arn: str = ""
     controller_oin: str = ""
     processing_log_retention: str = "P1Y"
+    processing_log_group: str = ""
     blank_secret: bool = True
     verify_agent: bool = False
     # -- agent identity (issue 12; see `_agent_identity` below) --
@@ -322,6 +323,9 @@ def load() -> Settings:
     retention = _env("PROCESSING_LOG_RETENTION", "P1Y")
     if not DURATION.match(retention):
         raise ConfigError(f"{PREFIX}PROCESSING_LOG_RETENTION must be an ISO 8601 duration like P1Y or P400D")
+    log_group = _env("PROCESSING_LOG_GROUP", "")  # read again by idbellen.processing_log at import
+    if log_group and not re.fullmatch(r"[A-Za-z0-9_./#-]{1,512}", log_group):
+        raise ConfigError(f"{PREFIX}PROCESSING_LOG_GROUP must be a CloudWatch Logs log group name")
     return Settings(
         tenant=tenant,
         table=_env("TABLE"),
@@ -345,6 +349,7 @@ def load() -> Settings:
         connect_instance_arn=_env("CONNECT_INSTANCE_ARN", ""),
         controller_oin=oin,
         processing_log_retention=retention,
+        processing_log_group=log_group,
         blank_secret=_switch("BLANK_SECRET", True),
         **_agent_identity(connect_instance_arn=_env("CONNECT_INSTANCE_ARN", "")),
     )

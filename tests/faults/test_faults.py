@@ -278,7 +278,9 @@ def test_one_lost_race_in_the_link_transaction_is_retried_with_a_fresh_secret(
 
 
 def test_rate_counter_write_failure_still_answers(stack: DevStack) -> None:
-    with aws_fault("dynamodb", "UpdateItem", "InternalServerError", message=MESSAGE, status=500):
+    """A wrong code is answered only once its lookup is counted; if the count cannot be written, the
+    answer is ERROR (never NOT_FOUND uncounted), and the caller is still queued."""
+    with aws_fault("dynamodb", "TransactWriteItems", "InternalServerError", message=MESSAGE, status=500):
         call = stack.call("00000001", caller=canary.CALLER_OTHER)
     assert call.lambda_result == {"result": "ERROR"}
     queued_unverified(call)

@@ -35,6 +35,8 @@ EXPECTED: dict[str, set[tuple[str, str]]] = {
         ("ssm:GetParameter", "param:HashKeyParameterName"),
         ("logs:CreateLogStream", "log:SessionFunctionLogGroup"),
         ("logs:PutLogEvents", "log:SessionFunctionLogGroup"),
+        ("logs:CreateLogStream", "log:ProcessingLogGroup"),
+        ("logs:PutLogEvents", "log:ProcessingLogGroup"),
     },
     "DtmfFunction": {
         *{
@@ -42,6 +44,7 @@ EXPECTED: dict[str, set[tuple[str, str]]] = {
             for a in ("dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:UpdateItem")
             for p in ("DTMF#", "RATE#")
         },
+        ("dynamodb:ConditionCheckItem", "RATE#"),
         ("dynamodb:PutItem", "SECRET#"),
         ("dynamodb:UpdateItem", "CONTACT#"),
         ("dynamodb:GetItem", "CONTACT#"),  # only the ids pk, expires_at, session_pk, secret_pk, dtmf_pk
@@ -51,6 +54,8 @@ EXPECTED: dict[str, set[tuple[str, str]]] = {
         ("lambda:InvokeFunction", "fn:SessionFunctionAliaslive"),
         ("logs:CreateLogStream", "log:DtmfFunctionLogGroup"),
         ("logs:PutLogEvents", "log:DtmfFunctionLogGroup"),
+        ("logs:CreateLogStream", "log:ProcessingLogGroup"),
+        ("logs:PutLogEvents", "log:ProcessingLogGroup"),
     },
     "AgentFunction": {
         *{("dynamodb:GetItem", p) for p in ("SECRET#", "SESSION#")},
@@ -65,6 +70,8 @@ EXPECTED: dict[str, set[tuple[str, str]]] = {
         ("connect:DescribeUser", "connect:agent/*"),
         ("logs:CreateLogStream", "log:AgentFunctionLogGroup"),
         ("logs:PutLogEvents", "log:AgentFunctionLogGroup"),
+        ("logs:CreateLogStream", "log:ProcessingLogGroup"),
+        ("logs:PutLogEvents", "log:ProcessingLogGroup"),
     },
     "CleanupFunction": {
         *{("dynamodb:GetItem", p) for p in ("CONTACT#", "SESSION#")},
@@ -74,6 +81,8 @@ EXPECTED: dict[str, set[tuple[str, str]]] = {
         ("connect:UpdateContactAttributes", "connect:contact/*"),
         ("logs:CreateLogStream", "log:CleanupFunctionLogGroup"),
         ("logs:PutLogEvents", "log:CleanupFunctionLogGroup"),
+        ("logs:CreateLogStream", "log:ProcessingLogGroup"),
+        ("logs:PutLogEvents", "log:ProcessingLogGroup"),
     },
 }
 
@@ -152,7 +161,7 @@ def test_roles_are_not_shared(resources):
 
 
 def test_no_wildcards_in_function_policies(resources):
-    for policy in [*FUNCTIONS.values(), "ProcessingLogForwarderPolicy"]:
+    for policy in FUNCTIONS.values():
         for statement in statements(resources, policy):
             assert "*" not in as_list(statement["Resource"]), (policy, statement["Sid"])
             for action in as_list(statement["Action"]):
@@ -247,9 +256,16 @@ def test_only_cleanup_and_agent_touch_connect_contacts(resources):
         assert bool(connect) == (function in ("AgentFunction", "CleanupFunction")), function
 
 
-def test_forwarder_writes_only_to_log_groups(resources):
-    for statement in statements(resources, "ProcessingLogForwarderPolicy"):
-        assert set(as_list(statement["Action"])) == {"logs:CreateLogStream", "logs:PutLogEvents"}
+def test_functions_may_only_write_the_processing_log(resources):
+    """Every function writes processing records straight into the processing log group; none can read
+    any log (reading it is for the named reader roles: tests/iac/test_processing_log_key.py)."""
+    for function, policy in FUNCTIONS.items():
+        logs = {(a, r) for a, r in granted(resources, policy) if a.startswith("logs:")}
+        assert {(a, r) for a, r in logs if r == "log:ProcessingLogGroup"} == {
+            ("logs:CreateLogStream", "log:ProcessingLogGroup"),
+            ("logs:PutLogEvents", "log:ProcessingLogGroup"),
+        }, function
+        assert {a for a, _ in logs} == {"logs:CreateLogStream", "logs:PutLogEvents"}, function
 
 
 def _all_policy_actions(resources: dict[str, Any]) -> list[tuple[str, str]]:
@@ -257,7 +273,7 @@ def _all_policy_actions(resources: dict[str, Any]) -> list[tuple[str, str]]:
     for name, resource in resources.items():
         props = resource.get("Properties", {})
         docs = []
-        if resource["Type"] in ("AWS::IAM::RolePolicy", "AWS::IAM::Policy"):
+        if resource["Type"] in ("AWS::IAM::RolePolicy", "AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"):
             docs.append(props["PolicyDocument"])
         if resource["Type"] == "AWS::KMS::Key":
             docs.append(props["KeyPolicy"])

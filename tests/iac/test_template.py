@@ -111,7 +111,7 @@ def test_dtmf_fits_128_mb_and_connect_timeout(resources):
 
 def test_every_function_logs_to_its_own_group_with_retention(resources):
     groups = of_type(resources, "AWS::Logs::LogGroup")
-    for function in [*HANDLERS, "ProcessingLogForwarder"]:
+    for function in HANDLERS:
         ref = resources[function]["Properties"]["LoggingConfig"]["LogGroup"]
         assert ref == {"Ref": function + "LogGroup"}
     for name, group in groups.items():
@@ -396,17 +396,21 @@ def test_samconfig_has_test_and_production_in_an_eu_region():
     assert config["default"]["global"]["parameters"]["region"] == "eu-central-1"
 
 
-def test_processing_log_reaches_its_own_group(resources):
-    subs = of_type(resources, "AWS::Logs::SubscriptionFilter")
-    groups = {v["Properties"]["LogGroupName"]["Ref"] for v in subs.values()}
-    assert groups == {f + "LogGroup" for f in HANDLERS}
-    for sub in subs.values():
-        assert sub["Properties"]["FilterPattern"] == '{ $.log_type = "processing" }'
-        assert sub["Properties"]["DestinationArn"] == {"Fn::GetAtt": ["ProcessingLogForwarder", "Arn"]}
-    env = resources["ProcessingLogForwarder"]["Properties"]["Environment"]["Variables"]
-    assert env["PROCESSING_LOG_GROUP"] == {"Ref": "ProcessingLogGroup"}
+def test_processing_log_reaches_its_own_group_and_no_operational_one(resources, template):
+    """Every function writes processing records straight into the processing log group (its name in
+    the environment, PutLogEvents on it); nothing subscribes to or copies from the operational groups."""
+    assert not of_type(resources, "AWS::Logs::SubscriptionFilter")
+    env = template["Globals"]["Function"]["Environment"]["Variables"]
+    assert env["IDBELLEN_PROCESSING_LOG_GROUP"] == {"Ref": "ProcessingLogGroup"}
+    for function in HANDLERS:
+        own = resources[function]["Properties"].get("Environment", {}).get("Variables", {})
+        assert "IDBELLEN_PROCESSING_LOG_GROUP" not in own, function
+    group = resources["ProcessingLogGroup"]
+    assert group["DeletionPolicy"] == "Retain"
+    assert group["Properties"]["KmsKeyId"] == {"Fn::GetAtt": ["ProcessingLogKey", "Arn"]}
+    assert group["Properties"]["LogGroupName"] == {"Fn::Sub": "/idbellen/${AWS::StackName}/processing-log"}
     audit = (ROOT / "lambdas" / "idbellen" / "audit.py").read_text(encoding="utf-8")
-    assert '"processing"' in audit and '"log_type"' in audit
+    assert "processing_log.sink.write(" in audit
 
 
 def test_irma_reachability_alarm_counts_logged_irma_errors(resources):

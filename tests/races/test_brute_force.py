@@ -1,6 +1,7 @@
-"""Abuse: guessing DTMF codes. Per caller number, `IDBELLEN_RATE_LIMIT_FAILURES` (default 10) failed
-codes per 10-minute window; per tenant, 120 failures a minute. A caller who mistypes fewer than 5
-times is never blocked, and a blocked caller still reaches the queue, unverified.
+"""Abuse: guessing DTMF codes. Per caller number, `IDBELLEN_RATE_LIMIT_FAILURES` (default 10) code
+lookups that do not redeem per 10-minute window; per tenant, 120 a minute. A caller who mistypes fewer
+than 5 times is never blocked, and a blocked caller still reaches the queue, unverified. Concurrency,
+withheld numbers, tenants, pending codes and out-of-hours lookups: tests/races/test_limits.py.
 
 The full-size hit-rate measurement (1,000 live codes, an attacker at the limit for an hour) is
 `python -m bench.abuse_hit_rate` (run by `make fuzz`); `test_attack_at_the_global_limit_small` runs
@@ -82,18 +83,31 @@ def test_a_caller_who_mistypes_fewer_times_than_the_limit_gets_through(stack: De
     assert attempt(stack, code, caller) == "OK"
 
 
-def test_timeouts_invalid_entries_and_unverified_codes_do_not_count(stack: DevStack) -> None:
+def test_timeouts_and_invalid_entries_do_not_count(stack: DevStack) -> None:
+    """No input and entries of the wrong length look nothing up: they never count."""
+    caller = number()
+    for _ in range(12):
+        assert attempt(stack, "", caller) == "INVALID_INPUT"
+        assert attempt(stack, "12", caller) == "INVALID_INPUT"
+    code = live_code(stack)
+    assert attempt(stack, code, caller) == "OK"
+
+
+def test_every_lookup_of_a_code_counts_pending_used_and_wrong_alike(stack: DevStack) -> None:
+    """A pending code, a code another contact already redeemed and a wrong code are all looked up:
+    each counts, so ten of them in any mix block the number (the eleventh lookup is refused)."""
     caller = number()
     status, body = stack.api("POST", "/sessions", {"purpose": "demo"})
     assert status == 201
     client_token = body["sessionPtr"]["u"].rsplit("/", 1)[-1]
     pending = stack.irma.by_client[client_token].request["clientReturnUrl"].split(",", 1)[1]
-    for _ in range(12):
-        assert attempt(stack, "", caller) == "INVALID_INPUT"
-        assert attempt(stack, "12", caller) == "INVALID_INPUT"
-        assert attempt(stack, pending, caller) == "NOT_VERIFIED"
-    code = live_code(stack)
-    assert attempt(stack, code, caller) == "OK"
+    used = live_code(stack)
+    assert attempt(stack, used, number()) == "OK"
+    results = [attempt(stack, pending, caller)]
+    results += [attempt(stack, used, caller) for _ in range(4)]
+    results += [attempt(stack, wrong_code(stack), caller) for _ in range(5)]
+    assert results == ["NOT_VERIFIED"] + ["NOT_FOUND"] * 9
+    assert attempt(stack, live_code(stack), caller) == "RATE_LIMITED"
 
 
 def test_a_legitimate_caller_is_not_blocked_by_a_brute_force_from_other_numbers(stack: DevStack) -> None:
@@ -136,10 +150,13 @@ def test_rate_counters_hold_keyed_hashes_only_and_expire_with_their_window(stack
     assert [i for i in stack.table_items() if i["kind"] == "rate"] == []
 
 
-def test_attack_at_the_global_limit_small(stack: DevStack) -> None:
+@pytest.mark.parametrize("callers", ["fresh", "withheld"])
+def test_attack_at_the_global_limit_small(stack: DevStack, callers: str) -> None:
     """The bench measurement with small sizes: an attacker making 124 guesses a minute from fresh
-    numbers gets at most 120 looked up, and every hit it scores is a real live code."""
-    report = _bench().measure(stack, sessions=5, minutes=1, guesses_per_minute=124, monte_carlo=20_000)
+    numbers, or from a withheld one, gets at most 120 looked up, and every hit it scores is a real
+    live code."""
+    report = _bench().measure(stack, sessions=5, minutes=1, guesses_per_minute=124, monte_carlo=20_000, callers=callers)
+    assert report["callers"] == callers
     for minute in report["per_minute"]:
         assert minute["looked_up"] <= GLOBAL_LIMIT + minute["hits"]
         assert minute["rate_limited"] >= 124 - GLOBAL_LIMIT - minute["hits"]

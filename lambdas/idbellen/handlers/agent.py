@@ -7,7 +7,7 @@ from typing import Any
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from idbellen import agents, disclosure
+from idbellen import agents, disclosure, processing_log
 from idbellen.http_api import authorizer_claims, error, json_body, json_response, make_resolver, resolve
 from idbellen.observability import logger, metrics, set_tenant
 from idbellen.wiring import services
@@ -41,6 +41,7 @@ def clear_disclosure() -> Response[Any]:
     return Response(status_code=204, body="", headers={"Cache-Control": "no-store"})
 
 
+@processing_log.after_response
 @logger.inject_lambda_context(log_event=False, clear_state=True)
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from idbellen import cleanup, contact_flow_event
+from idbellen import cleanup, contact_flow_event, processing_log
 from idbellen.observability import logger, metrics, safe_error, set_tenant
 from idbellen.wiring import services
 
@@ -43,6 +43,7 @@ def _disconnect(event: dict[str, Any]) -> dict[str, str]:
     return {"result": "OK", "deleted": str(deleted)}
 
 
+@processing_log.after_response
 @logger.inject_lambda_context(log_event=False, clear_state=True)
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: Any) -> dict[str, str]:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from idbellen import clock, contact_flow_event, redemption
+from idbellen import clock, contact_flow_event, processing_log, redemption
 from idbellen.observability_lite import logger, metrics, safe_error, set_tenant
 from idbellen.wiring import services
 
@@ -31,6 +31,7 @@ def _deadline(started: float, context: Any) -> float | None:
     return started + float(remaining()) / 1000 - COMMIT_RESERVE_SECONDS
 
 
+@processing_log.after_response
 @logger.inject_lambda_context(log_event=False, clear_state=True)
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: Any) -> dict[str, str]:
@@ -55,7 +56,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, str]:
             logger.warning("contact flow event from an unexpected Connect instance")
             return {"result": redemption.ERROR}
         if params.get("action") == "mark_closed":
-            return redemption.mark_closed(svc, call.digits)
+            return redemption.mark_closed(svc, call)
         return redemption.redeem(svc, call)
     except redemption.TooLate:
         raise  # a function error: Connect retries the attempt (nothing was linked)

@@ -19,7 +19,7 @@ import json
 from functools import cache
 from typing import Any
 
-from idbellen import sessions
+from idbellen import processing_log, sessions
 from idbellen.errors import BadRequest, IdbellenError, IntegrityError, NotFound, Unavailable
 from idbellen.observability_lite import count, logger, metrics, safe_error, set_tenant
 from idbellen.wiring import services
@@ -27,6 +27,7 @@ from idbellen.wiring import services
 CALLBACK_PREFIX = "/irma/callback/"
 
 
+@processing_log.after_response
 @logger.inject_lambda_context(log_event=False, clear_state=True)
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
