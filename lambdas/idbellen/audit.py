@@ -151,14 +151,15 @@ def verwerking_id(tenant: str, session_pk: str) -> str:
     return str(uuid.uuid5(_NAMESPACE, f"{tenant}:{session_ref(session_pk)}"))
 
 
-def _settings() -> Any:
-    """The function's settings, or None where there are none (a record must never fail on config)."""
+def _settings(tenant: str) -> tuple[Any, bool]:
+    """The settings of the record's tenant (None where there are none: a record must never fail on
+    config), and whether they are a registry tenant's (whose records go to its own group)."""
     try:
-        from idbellen import config
+        from idbellen import wiring
 
-        return config.settings()
+        return wiring.settings_for(tenant)
     except Exception:
-        return None
+        return None, False
 
 
 def record(step: str, tenant: str, session_pk: str, **fields: Any) -> dict[str, Any]:
@@ -168,7 +169,7 @@ def record(step: str, tenant: str, session_pk: str, **fields: Any) -> dict[str, 
     unknown = set(fields) - ALLOWED_FIELDS
     if unknown:
         raise ValueError(f"fields not allowed in the processing log: {sorted(unknown)}")
-    settings = _settings()
+    settings, registered = _settings(tenant)
     purpose = settings.purpose(fields["purpose"]) if settings and isinstance(fields.get("purpose"), str) else None
     now = clock.now()
     action, status = STEP_ACTIONS[step]
@@ -196,7 +197,9 @@ def record(step: str, tenant: str, session_pk: str, **fields: Any) -> dict[str, 
     entry = {k: v for k, v in entry.items() if v is not None}
     line = json.dumps(entry, separators=(",", ":"), sort_keys=True)
     if processing_log.group():
-        processing_log.sink.write(line, int(time.time() * 1000), entry["tenant"])
+        # each controller's records in its own group (the shared group: tenants no longer registered)
+        target = settings.processing_log_group if registered and settings.processing_log_group else ""
+        processing_log.sink.write(line, int(time.time() * 1000), entry["tenant"], target or processing_log.group())
     else:
         _log.info(line)
     return entry

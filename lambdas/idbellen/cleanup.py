@@ -182,9 +182,14 @@ def caller_hung_up(svc: Services, initial_contact_id: str) -> int:
 
 def sweep(svc: Services) -> int:
     """Remove everything past `expires_at`, whatever DynamoDB's own TTL sweeper has done yet."""
+    return sweep_items(svc, list(svc.store.scan_expired(clock.now())))
+
+
+def sweep_items(svc: Services, items: list[dict[str, Any]]) -> int:
+    """Delete these expired items (keys from `Store.scan_expired`) of the tenant of `svc`."""
     now = clock.now()
     deleted = 0
-    for item in list(svc.store.scan_expired(now)):
+    for item in items:
         pk = str(item["pk"])
         if pk.startswith(SESSION):
             deleted += delete_session(svc, pk, reason="expired")

@@ -28,6 +28,7 @@ class FlowEvent:
     caller: str | None
     instance_arn: str | None
     parameters: dict[str, Any]
+    dialled: str | None = None  # SystemEndpoint.Address: the number the caller dialled (tenant resolution)
 
 
 def parse(event: object) -> FlowEvent | None:
@@ -46,4 +47,5 @@ def parse(event: object) -> FlowEvent | None:
         caller=_text(_obj(data.get("CustomerEndpoint")).get("Address"), 32),
         instance_arn=_text(data.get("InstanceARN"), 256),
         parameters=_obj(details.get("Parameters")),
+        dialled=_text(_obj(data.get("SystemEndpoint")).get("Address"), 32),
     )

@@ -53,3 +53,9 @@ class IntegrityError(IdbellenError):
     """A ciphertext or signed result failed verification: fail closed."""
 
     code = "integrity"
+
+
+class UnknownTenant(IdbellenError):
+    """A tenant this deployment does not serve (unknown or disabled): fail closed for that tenant only."""
+
+    code = "unknown_tenant"

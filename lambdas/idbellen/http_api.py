@@ -20,7 +20,7 @@ MAX_BODY_BYTES = 8 * 1024
 JSON = "application/json"
 
 
-def json_response(status: int, body: dict[str, Any] | None) -> Response[Any]:
+def json_response(status: int, body: dict[str, Any] | list[Any] | None) -> Response[Any]:
     return Response(
         status_code=status,
         content_type=JSON,

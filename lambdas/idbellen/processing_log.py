@@ -51,13 +51,14 @@ class Sink:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._records: list[tuple[int, str, str]] = []  # (epoch ms, JSON line, tenant)
-        self._stream: str | None = None
+        self._records: list[tuple[int, str, str, str]] = []  # (epoch ms, JSON line, tenant, log group)
+        self._streams: dict[str, str] = {}  # log group -> this environment's stream in it
         self.extension: Extension | None = None
 
-    def write(self, line: str, epoch_ms: int, tenant: str) -> None:
+    def write(self, line: str, epoch_ms: int, tenant: str, log_group: str = "") -> None:
+        """Buffer a record for `log_group` (its tenant's processing-log group; "" = `group()`)."""
         with self._lock:
-            self._records.append((epoch_ms, line, tenant))
+            self._records.append((epoch_ms, line, tenant, log_group or group()))
             del self._records[:-MAX_BUFFERED]
 
     def pending(self) -> int:
@@ -72,34 +73,41 @@ class Sink:
             self.flush()
 
     def flush(self) -> bool:
-        """Write the buffered records (one PutLogEvents); on failure keep them for the next flush."""
+        """Write the buffered records (one PutLogEvents per log group); on failure keep them for the next
+        flush. Each tenant's records go to its own group only."""
         with self._lock:
             batch = sorted(self._records, key=lambda record: record[0])  # stable: order of writing
             self._records = []
         if not batch:
             return True
-        name = group()
+        ok = True
+        for name in dict.fromkeys(record[3] for record in batch):
+            ok = self._flush_group(name, [record for record in batch if record[3] == name]) and ok
+        return ok
+
+    def _flush_group(self, name: str, batch: list[tuple[int, str, str, str]]) -> bool:
         try:
             from idbellen import aws  # boto3 only when there is something to write
 
             logs = aws.client("logs")
-            if self._stream is None:
-                self._stream = _stream_name()
+            stream = self._streams.get(name)
+            if stream is None:
+                stream = _stream_name()
                 try:
-                    logs.create_log_stream(logGroupName=name, logStreamName=self._stream)
+                    logs.create_log_stream(logGroupName=name, logStreamName=stream)
                 except Exception as exc:
                     if _code(exc) != "ResourceAlreadyExistsException":
-                        self._stream = None
                         raise
+                self._streams[name] = stream
             logs.put_log_events(
                 logGroupName=name,
-                logStreamName=self._stream,
-                logEvents=[{"timestamp": ms, "message": line} for ms, line, _ in batch],
+                logStreamName=stream,
+                logEvents=[{"timestamp": ms, "message": line} for ms, line, _, _ in batch],
             )
             return True
         except Exception as exc:
             if _code(exc) == "ResourceNotFoundException":
-                self._stream = None  # the stream went away: create it again next time
+                self._streams.pop(name, None)  # the stream went away: create it again next time
             with self._lock:
                 self._records = (batch + self._records)[-MAX_BUFFERED:]
             _count_failure(batch[-1][2])

@@ -74,9 +74,14 @@ class ConditionFailed(Exception):
 
 @dataclass
 class Store:
+    """The table as one tenant sees it: an item stored with another tenant (its `tenant` attribute) is
+    absent on every read, so no code path can act on another tenant's item, and the answer is exactly
+    the one for an unknown item. `scoped=False` only to learn an item's tenant."""
+
     table: str
     tenant: str
     _client: Any = None
+    scoped: bool = True
 
     @property
     def ddb(self) -> Any:
@@ -109,6 +114,13 @@ class Store:
                     raise ConditionFailed(reasons) from None
             raise Unavailable("table unavailable") from None
 
+    def mine(self, item: dict[str, Any] | None) -> dict[str, Any] | None:
+        """Another tenant's item does not exist here."""
+        if item is None or not self.scoped:
+            return item
+        owner = item.get("tenant")
+        return item if owner is None or owner == self.tenant else None
+
     @staticmethod
     def live(item: dict[str, Any] | None, now: int | None = None) -> dict[str, Any] | None:
         """Read-time expiry: an item past `expires_at` does not exist."""
@@ -124,13 +136,13 @@ class Store:
         `fields` projects the read, so a function that only deletes never receives ciphertexts."""
         kwargs: dict[str, Any] = {"Key": {"pk": {"S": pk}}, "ConsistentRead": True}
         if fields:
-            wanted = dict.fromkeys(("pk", "expires_at", *fields))
+            wanted = dict.fromkeys(("pk", "expires_at", "tenant", *fields))
             names = {f"#f{i}": name for i, name in enumerate(wanted)}
             kwargs["ProjectionExpression"] = ", ".join(names)
             kwargs["ExpressionAttributeNames"] = names
         out = self._call("get_item", **kwargs)
         raw = out.get("Item")
-        item = unmarshal(raw) if raw else None
+        item = self.mine(unmarshal(raw) if raw else None)
         return item if include_expired else self.live(item)
 
     def get_many(self, pks: list[str]) -> dict[str, dict[str, Any]]:
@@ -143,7 +155,7 @@ class Store:
             except Exception:
                 raise Unavailable("table unavailable") from None
             for raw in out.get("Responses", {}).get(self.table, []):
-                item = self.live(unmarshal(raw))
+                item = self.live(self.mine(unmarshal(raw)))
                 if item is not None:
                     found[item["pk"]] = item
             request = out.get("UnprocessedKeys") or {}
@@ -198,7 +210,7 @@ class Store:
         kwargs: dict[str, Any] = {
             "FilterExpression": "expires_at <= :now",
             "ExpressionAttributeValues": {":now": {"N": str(now)}},
-            "ProjectionExpression": "pk, expires_at",  # the sweep needs keys, never contents
+            "ProjectionExpression": "pk, expires_at, tenant",  # the sweep needs keys, never contents
             "ConsistentRead": True,
         }
         while True:

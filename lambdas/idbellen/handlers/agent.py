@@ -7,18 +7,38 @@ from typing import Any
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from idbellen import agents, disclosure, processing_log
+from idbellen import agents, disclosure, processing_log, tenants
+from idbellen.errors import ConfigError, Forbidden
 from idbellen.http_api import authorizer_claims, error, json_body, json_response, make_resolver, resolve
 from idbellen.observability import logger, metrics, set_tenant
-from idbellen.wiring import services
+from idbellen.wiring import Services, services
 
 app = make_resolver()
 
 
-def _agent() -> agents.Agent | None:
-    """The authenticated agent (401 without claims, 403 for a user who is not an agent)."""
+def _agent() -> tuple[Services, agents.Agent | None]:
+    """The authenticated agent and their tenant (401 without claims, 403 for a user who is not an agent
+    of exactly one enabled tenant). The tenant comes from the verified claims only: the tenant whose
+    agent rule (group and/or scope) the token meets — and, when several do, whose identity provider
+    prefixes the username. A session or contact of another tenant is then simply not there."""
     claims, scopes = authorizer_claims(app)
-    return agents.authorize(services().settings, claims, scopes)
+    registry = tenants.registry()
+    if registry is None or claims is None:
+        svc = services()
+        return svc, agents.authorize(svc.settings, claims, scopes)
+    matches: list[tuple[Services, agents.Agent | None]] = []
+    for tenant in registry.enabled():
+        svc = services(tenant.id)
+        try:
+            matches.append((svc, agents.authorize(svc.settings, claims, scopes)))
+        except (Forbidden, ConfigError):
+            continue
+    if len(matches) > 1:
+        matches = [(svc, agent) for svc, agent in matches if agent is not None and agent.username is not None]
+    if len(matches) != 1:
+        raise Forbidden("not_an_agent")
+    set_tenant(matches[0][0].settings.tenant)
+    return matches[0]
 
 
 @app.exception_handler(PermissionError)
@@ -28,16 +48,16 @@ def _unauthorized(exc: PermissionError) -> Response[Any]:
 
 @app.post("/agent/disclosure")
 def read_disclosure() -> Response[Any]:
-    agent = _agent()
+    svc, agent = _agent()
     body = json_body(app, required=("secret", "contact_id"))
-    return json_response(200, disclosure.read(services(), body["secret"], body["contact_id"], agent))
+    return json_response(200, disclosure.read(svc, body["secret"], body["contact_id"], agent))
 
 
 @app.post("/agent/clear")
 def clear_disclosure() -> Response[Any]:
-    agent = _agent()
+    svc, agent = _agent()
     body = json_body(app, required=("secret", "contact_id"))
-    disclosure.clear(services(), body["secret"], body["contact_id"], agent)
+    disclosure.clear(svc, body["secret"], body["contact_id"], agent)
     return Response(status_code=204, body="", headers={"Cache-Control": "no-store"})
 
 

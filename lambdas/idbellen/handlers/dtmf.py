@@ -14,9 +14,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from idbellen import clock, contact_flow_event, processing_log, redemption
+from idbellen import clock, contact_flow_event, processing_log, redemption, tenants
 from idbellen.observability_lite import logger, metrics, safe_error, set_tenant
-from idbellen.wiring import services
+from idbellen.wiring import Services, services
 
 # The link transaction and the answer must fit in the last half second Lambda allows this attempt
 # (the function's timeout is shorter than the flow's InvocationTimeLimitSeconds: docs/security.md).
@@ -37,11 +37,14 @@ def _deadline(started: float, context: Any) -> float | None:
 def handler(event: dict[str, Any], context: Any) -> dict[str, str]:
     started = clock.now_precise()
     try:
-        svc = services()
-        set_tenant(svc.settings.tenant)
         parsed = contact_flow_event.parse(event)
         if parsed is None:
+            set_tenant(services().settings.tenant)
             return {"result": redemption.INVALID_INPUT}
+        svc = _tenant_services(parsed)
+        if svc is None:
+            return _unknown_tenant()
+        set_tenant(svc.settings.tenant)
         params = parsed.parameters
         call = redemption.Call(
             digits=params.get("dtmf"),
@@ -64,3 +67,21 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, str]:
         logger.error("dtmf redemption failed", extra=safe_error(exc))
         metrics.add_metric(name="DtmfErrors", unit="Count", value=1)
         return {"result": redemption.ERROR}
+
+
+def _tenant_services(parsed: contact_flow_event.FlowEvent) -> Services | None:
+    """The tenant of the call, from what Connect says: the instance and the dialled number (cached
+    registry, no AWS call warm). None: no enabled tenant of this deployment takes this call."""
+    registry = tenants.registry()
+    if registry is None:
+        return services()
+    tenant = registry.for_call(parsed.instance_arn, parsed.dialled)
+    return services(tenant.id) if tenant is not None else None
+
+
+def _unknown_tenant() -> dict[str, str]:
+    """No (enabled) tenant for this instance and number: the flow's unverified outcome, no lookup. The
+    caller still reaches the queue; the answer is the one for an unknown code."""
+    set_tenant("unknown")
+    metrics.add_metric(name="DtmfUnknownTenant", unit="Count", value=1)
+    return {"result": redemption.NOT_FOUND}

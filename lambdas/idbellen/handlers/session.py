@@ -19,10 +19,11 @@ import json
 from functools import cache
 from typing import Any
 
-from idbellen import processing_log, sessions
+from idbellen import codes, processing_log, sessions, tenants, wiring
 from idbellen.errors import BadRequest, IdbellenError, IntegrityError, NotFound, Unavailable
 from idbellen.observability_lite import count, logger, metrics, safe_error, set_tenant
-from idbellen.wiring import services
+from idbellen.store import CALLBACK, SESSION
+from idbellen.wiring import Services, services
 
 CALLBACK_PREFIX = "/irma/callback/"
 
@@ -34,7 +35,9 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     set_tenant(services().settings.tenant)
     if isinstance(event, dict) and event.get("idbellen_action") == "pull":
         try:
-            return sessions.pull_by_pk(services(), event.get("session_pk"))
+            pk = event.get("session_pk")
+            svc = for_item(pk) if isinstance(pk, str) and pk.startswith(SESSION) and len(pk) <= 100 else services()
+            return sessions.pull_by_pk(svc, pk)
         except Exception as exc:
             logger.warning("pull for the phone side failed", extra=safe_error(exc))
             return {"status": "UNKNOWN"}
@@ -43,6 +46,20 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         return _callback(event, callback_id)
     routes: dict[str, Any] = _routes()(event, context)
     return routes
+
+
+def for_item(pk: str) -> Services:
+    """The services of the tenant a stored item (session, callback pointer) belongs to: with a registry,
+    one projected read of the item's tenant; an unknown item gets the default tenant's (and is then
+    not found by the domain code, as before)."""
+    if tenants.registry() is None:
+        return services()
+    tenant = wiring.stored_tenant(pk)
+    if tenant is None:
+        return services()
+    svc = wiring.for_stored(tenant)
+    set_tenant(svc.settings.tenant)
+    return svc
 
 
 @cache
@@ -69,6 +86,8 @@ def _callback_id(event: object) -> str | None:
 def _callback(event: dict[str, Any], callback_id: str) -> dict[str, Any]:
     try:
         svc = services()
+        if tenants.registry() is not None and codes.SECRET_PATTERN.match(callback_id):
+            svc = for_item(CALLBACK + codes.sha256_ref(callback_id))
         body = _body(event, svc.settings.callback_body_limit)
         return _response(200, sessions.callback(svc, callback_id, body))
     except BadRequest as exc:
