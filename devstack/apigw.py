@@ -26,6 +26,7 @@ Handler = Callable[[Any, Any], Any]
 
 ROUTES: list[tuple[str, str, str]] = [
     ("POST", "/sessions", "session"),
+    ("GET", "/tenants", "session"),  # public: the municipality picker (issue 14)
     ("GET", "/sessions/{session_id}", "session"),
     ("POST", "/sessions/{session_id}/complete", "session"),
     # greedy, as in iac/template.yaml: irmago POSTs to callbackUrl + "/" (irma/transport.go)

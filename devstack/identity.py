@@ -27,6 +27,10 @@ PROVIDER = "kcc-idp"
 AGENTS_GROUP = "kcc-agents"
 AGENT_SCOPE = "idbellen/agent"
 DEV_AGENT = "agent.demo@gemeente.example"  # the dev agent's SAML NameID = its Connect username
+# The second dev tenant (Gemeente Demodorp): its own SAML IdP in the shared user pool, its own group.
+DEMODORP_PROVIDER = "demodorp-idp"
+DEMODORP_AGENTS_GROUP = "demodorp-agents"
+DEMODORP_DEV_AGENT = "agent.demo@demodorp.example"
 ENTRA_TENANT = "00000000-0000-4000-8000-0000000000e1"
 ENTRA_APP = "api://idbellen-agent"
 ENTRA_AGENT_ROLE = "KCC.Agent"

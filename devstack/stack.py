@@ -28,7 +28,16 @@ from devstack.clock import MovableClock
 from devstack.cloudwatch_standin import cloudwatch_like_aws
 from devstack.connect_standin import ConnectStandIn
 from devstack.emf_bridge import EmfBridge
-from devstack.identity import COGNITO_SETTINGS, DEV_AGENT, cognito_access_claims
+from devstack.identity import (
+    AGENTS_GROUP,
+    COGNITO_SETTINGS,
+    DEMODORP_AGENTS_GROUP,
+    DEMODORP_DEV_AGENT,
+    DEMODORP_PROVIDER,
+    DEV_AGENT,
+    PROVIDER,
+    cognito_access_claims,
+)
 from devstack.irma_server import DemoIrmaServer, IrmaServerConfig
 from devstack.lambda_context import LambdaContext
 from devstack.lambda_standin import LambdaStandIn
@@ -44,8 +53,92 @@ INSTANCE_ARN = "arn:aws:connect:eu-central-1:123456789012:instance/00000000-0000
 PHONE_NUMBER = "+31141234567"
 SESSION_FUNCTION = "idbellen-session"
 DEFAULT_TENANT = "default"
-# Multi-tenancy is a later issue: the facade takes `tenant=` already, and accepts only these.
-TENANTS: tuple[str, ...] = (DEFAULT_TENANT,)
+# The dev stack's tenants (issue 14): two municipalities on one deployment, the default first.
+TENANTS: tuple[str, ...] = (DEFAULT_TENANT, "demodorp")
+TENANTS_PATH = "/idbellen/dev/tenants"
+SHARED_PROCESSING_LOG_GROUP = "/idbellen/dev/processing"
+# Environment settings a tenant document carries: a DevStack told one of these (or IDBELLEN_TENANT)
+# through `settings=` configures *the* tenant through the environment, so it runs single-tenant unless
+# `tenants=` says otherwise.
+TENANT_SETTINGS = frozenset(
+    {
+        "IDBELLEN_TENANT",
+        "IDBELLEN_PURPOSES",
+        "IDBELLEN_PHONE_NUMBER",
+        "IDBELLEN_CONNECT_INSTANCE_ARN",
+        "IDBELLEN_KMS_KEY_ID",
+        "IDBELLEN_CONTROLLER_OIN",
+        "IDBELLEN_PROCESSING_LOG_RETENTION",
+        "IDBELLEN_RATE_LIMIT_FAILURES",
+        "IDBELLEN_AGENT_USERNAME_CLAIM",
+        "IDBELLEN_AGENT_IDP",
+        "IDBELLEN_AGENT_GROUPS_CLAIM",
+        "IDBELLEN_AGENT_GROUP",
+        "IDBELLEN_AGENT_SCOPE",
+    }
+)
+
+
+@dataclass(frozen=True)
+class DevTenant:
+    """One dev municipality: where its calls arrive, who its agents are (clearly fake values)."""
+
+    id: str
+    display_name: str
+    oin: str
+    phone_number: str
+    instance_arn: str
+    idp: str
+    group: str
+    agent: str  # the dev agent's SAML NameID = Connect username
+
+    @property
+    def processing_log_group(self) -> str:
+        return f"/idbellen/dev/tenants/{self.id}/processing"
+
+
+DEV_TENANTS = {
+    DEFAULT_TENANT: DevTenant(
+        DEFAULT_TENANT,
+        "Gemeente Voorbeeld (dev)",
+        "00000001001234567000",
+        PHONE_NUMBER,
+        INSTANCE_ARN,
+        PROVIDER,
+        AGENTS_GROUP,
+        DEV_AGENT,
+    ),
+    "demodorp": DevTenant(
+        "demodorp",
+        "Gemeente Demodorp",
+        "00000001009876543000",
+        "+31142345678",
+        INSTANCE_ARN.replace("-000000000000", "-000000000002"),
+        DEMODORP_PROVIDER,
+        DEMODORP_AGENTS_GROUP,
+        DEMODORP_DEV_AGENT,
+    ),
+}
+
+
+def dev_tenant(tenant_id: str, position: int) -> DevTenant:
+    """The dev tenant of that id (another id gets its own number, instance, IdP and group)."""
+    known = DEV_TENANTS.get(tenant_id)
+    if known is not None:
+        return known
+    n = position + 10
+    return DevTenant(
+        tenant_id,
+        f"Gemeente {tenant_id.title()} (dev)",
+        f"000000010000000000{n:02d}",
+        f"+3114300000{n:02d}",
+        INSTANCE_ARN.replace("-000000000000", f"-0000000000{n:02d}"),
+        f"{tenant_id}-idp"[:32],
+        f"{tenant_id}-agents",
+        f"agent.demo@{tenant_id}.example",
+    )
+
+
 DEMO_PURPOSES: dict[str, Any] = {
     "demo": {
         "label": {"nl": "Demo: vraag over uw gegevens", "en": "Demo: question about your records"},
@@ -142,7 +235,11 @@ class DevStack:
         *,
         irma: IrmaSetup | None = None,
         cloudwatch_url: str | None = None,
+        tenants: tuple[str, ...] | list[str] | int | None = None,
     ) -> None:
+        """`tenants`: the tenant ids (the default first), or how many of `TENANTS`; one tenant is the
+        single-tenant deployment (no registry, everything from the environment, as before issue 14).
+        None: `TENANTS`, unless `settings` configures the tenant itself (`TENANT_SETTINGS`)."""
         self.overrides = settings or {}
         self.cloudwatch_url = cloudwatch_url  # where the functions' EMF metrics go; None: this stack's moto
         self.purposes = purposes or DEMO_PURPOSES
@@ -152,11 +249,33 @@ class DevStack:
         self.clock = MovableClock()
         self.requestor_token = secrets.token_urlsafe(24)
         self.contacts: dict[str, str] = {}  # contact id -> initial contact id
-        self.tenants: list[str] = list(TENANTS)  # the configured tenant ids, the default first
-        self.dev_agents: dict[str, str] = {DEFAULT_TENANT: DEV_AGENT}  # tenant -> the dev agent's NameID
+        self.tenants: list[str] = self._tenant_ids(tenants)  # the configured tenant ids, the default first
+        self.tenant_config: dict[str, DevTenant] = {t: dev_tenant(t, i) for i, t in enumerate(self.tenants)}
+        self.dev_agents: dict[str, str] = {t: c.agent for t, c in self.tenant_config.items()}  # tenant -> NameID
+        self.tenant_keys: dict[str, str] = {}  # tenant -> its KMS key id (multi-tenant)
+        self.contact_tenants: dict[str, str] = {}  # contact id -> tenant of the call
+        self._flow_sims: dict[str, tuple[str, Any]] = {}  # tenant -> (code length, flow simulator)
+        self._flow_arns: dict[str, dict[str, str]] = {}  # tenant -> its flows' ARNs
         self._saved_env: dict[str, str | None] = {}
         self._started: list[Any] = []
         self._exit_stack = contextlib.ExitStack()
+
+    def _tenant_ids(self, tenants: tuple[str, ...] | list[str] | int | None) -> list[str]:
+        if isinstance(tenants, int):
+            ids = list(TENANTS[: max(tenants, 1)])
+        elif tenants is not None:
+            ids = list(tenants)
+        elif TENANT_SETTINGS & set(self.overrides):
+            ids = [self.overrides.get("IDBELLEN_TENANT") or DEFAULT_TENANT]
+        else:
+            ids = list(TENANTS)
+        if not ids or len(set(ids)) != len(ids):
+            raise ValueError("tenants must be distinct tenant ids, the default first")
+        return ids
+
+    @property
+    def multi_tenant(self) -> bool:
+        return len(self.tenants) > 1
 
     # -- lifecycle -----------------------------------------------------------------------------
     def __enter__(self) -> DevStack:
@@ -227,9 +346,10 @@ class DevStack:
         self.session = boto3.session.Session()
         resources = provision(self.session, self.requestor_token)
         self.resources = resources
+        first = self.tenant_config[self.tenants[0]]
         self._set_env(
             {
-                "IDBELLEN_TENANT": "default",
+                "IDBELLEN_TENANT": first.id,
                 "IDBELLEN_TABLE": resources.table,
                 "IDBELLEN_KMS_KEY_ID": resources.kms_key_id,
                 "IDBELLEN_HASH_KEY_PARAM": resources.hash_key_param,
@@ -237,11 +357,11 @@ class DevStack:
                 "IDBELLEN_IRMA_TOKEN_PARAM": resources.token_param,
                 **self._irma_settings(),
                 "IDBELLEN_PUBLIC_API_URL": self.http.url,
-                "IDBELLEN_PHONE_NUMBER": PHONE_NUMBER,
+                "IDBELLEN_PHONE_NUMBER": first.phone_number,
                 "IDBELLEN_PURPOSES": json.dumps(self.purposes),
                 "IDBELLEN_SESSION_FUNCTION": SESSION_FUNCTION,
                 "IDBELLEN_AGENT_AUTH": self.agent_auth,
-                "IDBELLEN_CONNECT_INSTANCE_ARN": INSTANCE_ARN,
+                "IDBELLEN_CONNECT_INSTANCE_ARN": first.instance_arn,
                 # agent sign-in like the template's Cognito + SAML option (devstack/identity.py);
                 # the agent binding is on because a Connect instance is configured
                 **COGNITO_SETTINGS,
@@ -250,8 +370,75 @@ class DevStack:
                 **self.overrides,
             }
         )
+        if self.multi_tenant:
+            self._provision_tenants()
         idclock.use(self.clock.now)
         runtime.reset()  # a fresh "cold start" against this stack's settings
+
+    def _provision_tenants(self) -> None:
+        """The registry (one SSM parameter per tenant), a KMS key and a processing-log group per tenant.
+        The default tenant's document is made from the environment (so `settings=` still configures it),
+        the others from `DEV_TENANTS`; every tenant gets the stack's purposes."""
+        kms = self.session.client("kms")
+        logs = self.session.client("logs")
+        ssm = self.session.client("ssm")
+        env = os.environ
+        with contextlib.suppress(logs.exceptions.ResourceAlreadyExistsException):
+            logs.create_log_group(logGroupName=SHARED_PROCESSING_LOG_GROUP)
+        for position, tenant in enumerate(self.tenants):
+            config = self.tenant_config[tenant]
+            if position == 0:
+                key = env.get("IDBELLEN_KMS_KEY_ID") or self.resources.kms_key_id
+            else:
+                key = kms.create_key(
+                    Description=f"idbellen dev tenant {tenant}",
+                    Tags=[{"TagKey": "idbellen:tenant", "TagValue": tenant}],
+                )["KeyMetadata"]["KeyId"]
+            self.tenant_keys[tenant] = key
+            logs.create_log_group(logGroupName=config.processing_log_group)
+            document: dict[str, Any] = {
+                "id": tenant,
+                "display_name": config.display_name,
+                "oin": config.oin,
+                "enabled": True,
+                "phone_numbers": [config.phone_number],
+                "connect_instance_arn": config.instance_arn,
+                "kms_key_id": key,
+                "processing_log_group": config.processing_log_group,
+                "purposes": self.purposes,
+                "agents": {"idp": config.idp, "group": config.group},
+            }
+            if position == 0:  # the environment configures the default tenant
+                document.update(
+                    phone_numbers=[env["IDBELLEN_PHONE_NUMBER"]],
+                    connect_instance_arn=env["IDBELLEN_CONNECT_INSTANCE_ARN"],
+                    purposes=json.loads(env["IDBELLEN_PURPOSES"]),
+                    agents={
+                        "idp": env.get("IDBELLEN_AGENT_IDP", ""),
+                        "group": env.get("IDBELLEN_AGENT_GROUP", ""),
+                        "username_claim": env.get("IDBELLEN_AGENT_USERNAME_CLAIM", ""),
+                        "groups_claim": env.get("IDBELLEN_AGENT_GROUPS_CLAIM", ""),
+                        "scope": env.get("IDBELLEN_AGENT_SCOPE", ""),
+                    },
+                )
+                if env.get("IDBELLEN_RATE_LIMIT_FAILURES"):
+                    document["rate_limit_failures"] = int(env["IDBELLEN_RATE_LIMIT_FAILURES"])
+            ssm.put_parameter(Name=f"{TENANTS_PATH}/{tenant}", Value=json.dumps(document), Type="String")
+        self._set_env({"IDBELLEN_TENANTS_PARAMETER_PATH": TENANTS_PATH})
+
+    def tenant_document(self, tenant: str) -> dict[str, Any]:
+        """The tenant's current registry document (multi-tenant stacks)."""
+        value = self.session.client("ssm").get_parameter(Name=f"{TENANTS_PATH}/{tenant}")["Parameter"]["Value"]
+        return dict(json.loads(value))
+
+    def put_tenant_document(self, tenant: str, document: dict[str, Any]) -> None:
+        """Change a tenant's registry document and make the functions see it now (as after the max age)."""
+        from idbellen import tenants as registry
+
+        self.session.client("ssm").put_parameter(
+            Name=f"{TENANTS_PATH}/{tenant}", Value=json.dumps(document), Type="String", Overwrite=True
+        )
+        registry._cache.clear()
 
     def _irma_settings(self) -> dict[str, str | None]:
         setup = self.irma_setup
@@ -320,8 +507,9 @@ class DevStack:
 
     def agent_claims(self, tenant: str | None = None) -> dict[str, str]:
         """The claims API Gateway's JWT authorizer passes for the dev agent of `tenant` (a Cognito access
-        token of a user federated from `kcc-idp`, in the group `kcc-agents`)."""
-        return cognito_access_claims(self.dev_agents[self._tenant(tenant)], now=self.clock.now())
+        token of a user federated from the tenant's IdP — `kcc-idp` for the default — in its group)."""
+        config = self.tenant_config[self._tenant(tenant)]
+        return cognito_access_claims(config.agent, groups=(config.group,), provider=config.idp, now=self.clock.now())
 
     def api(
         self,
@@ -337,7 +525,10 @@ class DevStack:
 
         Agent routes run as an authenticated agent: the dev agent of `tenant` (the default tenant when
         None) with the claims a real JWT authorizer would pass, or exactly `claims` when given."""
+        named = tenant
         tenant = self._tenant(tenant)
+        if named is not None and method.upper() == "POST" and path == "/sessions" and isinstance(body, dict):
+            body = {**body, "tenant": named}  # the tenant's citizen page names its tenant
         text = body if isinstance(body, str | bytes) or body is None else json.dumps(body)
         if claims is None and self.dispatcher.agent_claims is None:
             claims = self.agent_claims(tenant)
@@ -360,7 +551,10 @@ class DevStack:
         parameters: dict[str, str],
         caller: str | None = "+31612345678",
         attributes: dict[str, str] | None = None,
+        *,
+        tenant: str | None = None,
     ) -> dict[str, Any]:
+        config = self.tenant_config[self._tenant(tenant or self.contact_tenants.get(contact_id))]
         return {
             "Name": "ContactFlowEvent",
             "Details": {
@@ -371,9 +565,9 @@ class DevStack:
                     "InitialContactId": initial_contact_id,
                     "PreviousContactId": initial_contact_id,
                     "InitiationMethod": "INBOUND",
-                    "InstanceARN": INSTANCE_ARN,
+                    "InstanceARN": config.instance_arn,
                     "CustomerEndpoint": {"Address": caller, "Type": "TELEPHONE_NUMBER"} if caller else None,
-                    "SystemEndpoint": {"Address": PHONE_NUMBER, "Type": "TELEPHONE_NUMBER"},
+                    "SystemEndpoint": {"Address": config.phone_number, "Type": "TELEPHONE_NUMBER"},
                     "Queue": None,
                     "MediaStreams": {"Customer": {"Audio": None}},
                 },
@@ -391,6 +585,7 @@ class DevStack:
         hours_open: bool = True,
         queue_full: bool = False,
         early_digits: bool = False,
+        tenant: str | None = None,
     ) -> CallResult:
         """Place a call with the digits the app dials after the pause; "" means no input (Timeout).
 
@@ -400,14 +595,18 @@ class DevStack:
         ``early_digits`` sends the digits before the input block (as the Yivi app does);
         ``hours_open=False`` and ``queue_full=True`` take those branches. The contact stays queued
         (no disconnect flow) until ``contact_event``; ``call.path`` lists the actions taken.
+        ``tenant``: the call arrives on that tenant's number in its Connect instance (default: the
+        default tenant, or the tenant of a known segment).
         """
         contact_id = contact_id or str(uuid.uuid4())
         # a flow run on a known segment (a transfer's) keeps that segment's InitialContactId
         initial = initial_contact_id or self.contacts.get(contact_id, contact_id)
         self.contacts[contact_id] = initial
-        simulator = self._flow_simulator()
+        tenant = self._tenant(tenant or self.contact_tenants.get(contact_id) or self.contact_tenants.get(initial))
+        self.contact_tenants[contact_id] = tenant
+        simulator = self._flow_simulator(tenant)
         run = simulator.call(
-            self._flow_arns["inbound"],
+            self._flow_arns[tenant]["inbound"],
             digits,
             caller=caller,
             early_digits=early_digits,
@@ -431,29 +630,33 @@ class DevStack:
             list(run.path),
         )
 
-    def _flow_simulator(self) -> Any:
-        """The flow simulator with our flows rendered for this stack (built on first call)."""
+    def _flow_simulator(self, tenant: str | None = None) -> Any:
+        """The flow simulator with our flows rendered for this tenant's instance and number (built on
+        first call)."""
         from devstack.flow_simulator import flow_arns, simulator_for, template_timeouts
 
+        config = self.tenant_config[self._tenant(tenant)]
         code_length = os.environ.get("IDBELLEN_DTMF_LENGTH", "8")
-        cached = getattr(self, "_flow_sim", None)
+        sims = self._flow_sims
+        cached = sims.get(config.id)
         if cached is None or cached[0] != code_length:
             sim = simulator_for(
                 {"dtmf": self.handlers["dtmf"], "cleanup": self.handlers["cleanup"]},
-                instance_arn=INSTANCE_ARN,
+                instance_arn=config.instance_arn,
                 code_length=code_length,
-                system_number=PHONE_NUMBER,
+                system_number=config.phone_number,
                 timeouts=template_timeouts(),  # Lambda ends an attempt at the function's Timeout
             )
             sim.on_spend.append(self.clock.advance)  # work that takes time moves the handlers' clock too
-            self._flow_sim = (code_length, sim)
-            self._flow_arns = flow_arns(INSTANCE_ARN)
-        return self._flow_sim[1]
+            sims[config.id] = (code_length, sim)
+            self._flow_arns[config.id] = flow_arns(config.instance_arn)
+        return sims[config.id][1]
 
     def assign(self, contact_id: str, username: str | None = None) -> str:
         """That agent accepts the contact in Connect (`None`: the dev agent of the contact's tenant):
         `DescribeContact` names them with a `ConnectedToAgentTimestamp`. Returns their Connect user id."""
-        name = username if username is not None else self.dev_agents[self.tenants[0]]
+        tenant = self.contact_tenants.get(contact_id) or self.contact_tenants.get(self.contacts.get(contact_id, ""))
+        name = username if username is not None else self.dev_agents[self._tenant(tenant)]
         return self.connect.assign(contact_id, name, initial_contact_id=self.contacts.get(contact_id, contact_id))
 
     def transfer(self, contact_id: str) -> str:
@@ -462,19 +665,24 @@ class DevStack:
         initial = self.contacts.get(contact_id, contact_id)
         new_id = str(uuid.uuid4())
         self.contacts[new_id] = initial
+        if contact_id in self.contact_tenants:
+            self.contact_tenants[new_id] = self.contact_tenants[contact_id]
         self.connect.add_contact(new_id, initial, previous_contact_id=contact_id, method="TRANSFER")
         self.contact_event(new_id, "INITIATED", initiationMethod="TRANSFER", previousContactId=contact_id)
         return new_id
 
-    def contact_event(self, contact_id: str, event_type: str, **detail: Any) -> Any:
-        """Deliver an EventBridge `Amazon Connect Contact Event` to the cleanup function."""
+    def contact_event(self, contact_id: str, event_type: str, *, instance_arn: str | None = None, **detail: Any) -> Any:
+        """Deliver an EventBridge `Amazon Connect Contact Event` to the cleanup function, from the
+        contact's tenant's instance (`instance_arn=`: from another one)."""
         initial = self.contacts.get(contact_id, contact_id)
+        tenant = self.contact_tenants.get(contact_id) or self.contact_tenants.get(initial)
+        instance = instance_arn or self.tenant_config[self._tenant(tenant)].instance_arn
         body = {
             "eventType": event_type,
             "contactId": contact_id,
             "initialContactId": initial,
             "channel": "VOICE",
-            "instanceArn": INSTANCE_ARN,
+            "instanceArn": instance,
             "initiationMethod": "INBOUND",
             "initiationTimestamp": "2026-11-28T10:00:00.000Z",
             **detail,
@@ -487,7 +695,7 @@ class DevStack:
             "account": "123456789012",
             "time": "2026-11-28T10:05:00Z",
             "region": REGION,
-            "resources": [INSTANCE_ARN],
+            "resources": [instance],
             "detail": body,
         }
         return self.invoke("cleanup", event)

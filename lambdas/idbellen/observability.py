@@ -49,6 +49,9 @@ SERVICE = "idbellen"
 NAMESPACE = "idbellen"
 # An invocation that counted nothing is normal here (e.g. a status poll).
 warnings.filterwarnings("ignore", message="No application metrics to publish")
+# With several tenants the handler sets the tenant dimension once it knows the tenant (after routing):
+# overwriting the default set at the start of the invocation is the intent.
+warnings.filterwarnings("ignore", message="Dimension 'tenant' has already been added")
 
 
 def _make_logger() -> Logger:
