@@ -84,3 +84,58 @@ def updated_new_like_dynamodb() -> Iterator[None]:
             _depth["n"] -= 1
             if _depth["n"] == 0:
                 DynamoHandler._build_updated_new_attributes = DynamoHandler._build_updated_new_attributes.original  # type: ignore[attr-defined,method-assign]
+
+
+# -- KMS: a disabled key cannot be used ----------------------------------------------------------------
+# AWS KMS refuses Encrypt/Decrypt/GenerateDataKey with a key that is not enabled (`DisabledException`
+# for a disabled key, `KMSInvalidStateException` while pending deletion): that is what makes disabling a
+# tenant's key crypto-shred that tenant. moto 5 encrypts and decrypts with a disabled key as usual, so
+# the dev stack makes it refuse, as KMS does (tests/tenancy: a disabled tenant key fails closed).
+_kms_depth = {"n": 0}
+
+
+def _usable(backend: Any, key_id: str) -> None:
+    from moto.core.exceptions import JsonRESTError
+
+    key = backend.keys.get(backend.any_id_to_key_id(key_id)) if key_id else None
+    if key is None:
+        return
+    if key.key_state == "Disabled":
+        raise JsonRESTError("DisabledException", f"{key.arn} is disabled.")
+    if key.key_state != "Enabled":
+        raise JsonRESTError("KMSInvalidStateException", f"{key.arn} is {key.key_state}.")
+
+
+@contextlib.contextmanager
+def kms_key_state_like_aws() -> Iterator[None]:
+    """Re-entrant: nested stacks share one patch."""
+    from moto.kms.models import KmsBackend
+    from moto.kms.utils import decrypt as decrypt_blob
+
+    with _lock:
+        if _kms_depth["n"] == 0:
+            originals = (KmsBackend.encrypt, KmsBackend.decrypt)
+            encrypt_original, decrypt_original = originals
+
+            def encrypt(self: Any, key_id: str, *args: Any, **kwargs: Any) -> Any:
+                _usable(self, key_id)
+                return encrypt_original(self, key_id, *args, **kwargs)
+
+            def decrypt(self: Any, ciphertext_blob: bytes, encryption_context: Any, key_id: Any = None) -> Any:
+                _, actual = decrypt_blob(
+                    master_keys=self.keys, ciphertext_blob=ciphertext_blob, encryption_context=encryption_context
+                )
+                _usable(self, actual)
+                return decrypt_original(self, ciphertext_blob, encryption_context, key_id)
+
+            encrypt.originals = originals  # type: ignore[attr-defined]
+            KmsBackend.encrypt = encrypt  # type: ignore[method-assign]
+            KmsBackend.decrypt = decrypt  # type: ignore[method-assign]
+        _kms_depth["n"] += 1
+    try:
+        yield
+    finally:
+        with _lock:
+            _kms_depth["n"] -= 1
+            if _kms_depth["n"] == 0:
+                KmsBackend.encrypt, KmsBackend.decrypt = KmsBackend.encrypt.originals  # type: ignore[attr-defined,method-assign]

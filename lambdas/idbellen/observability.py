@@ -49,9 +49,6 @@ SERVICE = "idbellen"
 NAMESPACE = "idbellen"
 # An invocation that counted nothing is normal here (e.g. a status poll).
 warnings.filterwarnings("ignore", message="No application metrics to publish")
-# With several tenants the handler sets the tenant dimension once it knows the tenant (after routing):
-# overwriting the default set at the start of the invocation is the intent.
-warnings.filterwarnings("ignore", message="Dimension 'tenant' has already been added")
 
 
 def _make_logger() -> Logger:
@@ -84,5 +81,11 @@ def count_by(name: str, value: float = 1, unit: str = "Count", **dimensions: obj
 
 
 def set_tenant(tenant: str) -> None:
+    """The tenant dimension of this invocation's metrics, here and in `observability_lite` (domain
+    modules on the hot paths count through that one)."""
+    from idbellen import observability_lite
+
+    metrics.dimension_set.pop("tenant", None)  # replaced, not added twice (Powertools would warn)
     metrics.set_default_dimensions(tenant=tenant)
     _tenant["value"] = tenant
+    observability_lite.set_tenant(tenant)
