@@ -13,10 +13,10 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from idbellen import limits
 
 from devstack import DevStack
 from devstack.stack import SHARED_PROCESSING_LOG_GROUP
-from idbellen import limits
 from tests.audit.helpers import emf_metrics
 
 A, B = "default", "demodorp"
@@ -246,7 +246,9 @@ def test_metrics_carry_the_tenant_of_the_call(stack: DevStack, capsys: pytest.Ca
     metrics = emf_metrics(capsys.readouterr().out)
 
     def total(name: str, tenant: str) -> float:
-        return sum(m.value for m in metrics if m.name == name and m.dimensions == {"tenant": tenant, "service": "idbellen"})
+        return sum(
+            m.value for m in metrics if m.name == name and m.dimensions == {"tenant": tenant, "service": "idbellen"}
+        )
 
     assert (total("SessionsStarted", A), total("SessionsStarted", B)) == (1, 2)
     assert (total("CallsVerified", A), total("CallsVerified", B)) == (1, 2)
