@@ -253,6 +253,7 @@ class DevStack:
         self.tenant_config: dict[str, DevTenant] = {t: dev_tenant(t, i) for i, t in enumerate(self.tenants)}
         self.dev_agents: dict[str, str] = {t: c.agent for t, c in self.tenant_config.items()}  # tenant -> NameID
         self.tenant_keys: dict[str, str] = {}  # tenant -> its KMS key id (multi-tenant)
+        self.processing_log_groups: dict[str, str] = {}  # tenant -> its processing-log group (multi-tenant)
         self.contact_tenants: dict[str, str] = {}  # contact id -> tenant of the call
         self._flow_sims: dict[str, tuple[str, Any]] = {}  # tenant -> (code length, flow simulator)
         self._flow_arns: dict[str, dict[str, str]] = {}  # tenant -> its flows' ARNs
@@ -351,6 +352,7 @@ class DevStack:
         self._set_env(
             {
                 "IDBELLEN_TENANT": first.id,
+                "IDBELLEN_TENANTS_PARAMETER_PATH": None,  # set below for several tenants (not inherited)
                 "IDBELLEN_TABLE": resources.table,
                 "IDBELLEN_KMS_KEY_ID": resources.kms_key_id,
                 "IDBELLEN_HASH_KEY_PARAM": resources.hash_key_param,
@@ -384,8 +386,6 @@ class DevStack:
         logs = self.session.client("logs")
         ssm = self.session.client("ssm")
         env = os.environ
-        with contextlib.suppress(logs.exceptions.ResourceAlreadyExistsException):
-            logs.create_log_group(logGroupName=SHARED_PROCESSING_LOG_GROUP)
         for position, tenant in enumerate(self.tenants):
             config = self.tenant_config[tenant]
             if position == 0:
@@ -396,7 +396,12 @@ class DevStack:
                     Tags=[{"TagKey": "idbellen:tenant", "TagValue": tenant}],
                 )["KeyMetadata"]["KeyId"]
             self.tenant_keys[tenant] = key
-            logs.create_log_group(logGroupName=config.processing_log_group)
+            # the default tenant is the hosting municipality: its group is the deployment's own
+            # (IDBELLEN_PROCESSING_LOG_GROUP, made by whoever set it) when one is configured
+            group = (env.get("IDBELLEN_PROCESSING_LOG_GROUP") if position == 0 else None) or config.processing_log_group
+            if group == config.processing_log_group:
+                logs.create_log_group(logGroupName=group)
+            self.processing_log_groups[tenant] = group
             document: dict[str, Any] = {
                 "id": tenant,
                 "display_name": config.display_name,
@@ -405,7 +410,7 @@ class DevStack:
                 "phone_numbers": [config.phone_number],
                 "connect_instance_arn": config.instance_arn,
                 "kms_key_id": key,
-                "processing_log_group": config.processing_log_group,
+                "processing_log_group": group,
                 "purposes": self.purposes,
                 "agents": {"idp": config.idp, "group": config.group},
             }
