@@ -39,7 +39,9 @@ def _of_session(session_id: str) -> Services:
 
     if tenants.registry() is None or not codes.SESSION_ID_PATTERN.match(session_id):
         return services()
-    return for_item(sessions.session_pk(session_id))
+    svc = for_item(sessions.session_pk(session_id))
+    set_tenant(svc.settings.tenant)
+    return svc
 
 
 @app.post("/sessions")
@@ -82,5 +84,5 @@ def complete_session(session_id: str) -> Response[Any]:
 @logger.inject_lambda_context(log_event=False, clear_state=True)
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    set_tenant(services().settings.tenant)
+    set_tenant(config.settings().tenant)  # the default tenant until the request names its own
     return resolve(app, event, context)

@@ -7,7 +7,7 @@ from typing import Any
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from idbellen import agents, disclosure, processing_log, tenants
+from idbellen import agents, config, disclosure, processing_log, tenants
 from idbellen.errors import ConfigError, Forbidden
 from idbellen.http_api import authorizer_claims, error, json_body, json_response, make_resolver, resolve
 from idbellen.observability import logger, metrics, set_tenant
@@ -65,5 +65,5 @@ def clear_disclosure() -> Response[Any]:
 @logger.inject_lambda_context(log_event=False, clear_state=True)
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    set_tenant(services().settings.tenant)
+    set_tenant(config.settings().tenant)  # the default tenant until the request names its own
     return resolve(app, event, context)

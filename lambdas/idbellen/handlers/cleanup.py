@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from idbellen import cleanup, clock, contact_flow_event, processing_log, tenants, wiring
+from idbellen import cleanup, clock, config, contact_flow_event, processing_log, tenants, wiring
 from idbellen.observability import logger, metrics, safe_error, set_tenant
 from idbellen.wiring import Services, services
 
@@ -88,7 +88,7 @@ def _disconnect(event: dict[str, Any]) -> dict[str, str]:
 @logger.inject_lambda_context(log_event=False, clear_state=True)
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: Any) -> dict[str, str]:
-    set_tenant(services().settings.tenant)
+    set_tenant(config.settings().tenant)  # the default tenant until the request names its own
     if not isinstance(event, dict):
         return {"result": "INVALID_INPUT", "deleted": "0"}
     if event.get("Name") == "ContactFlowEvent":

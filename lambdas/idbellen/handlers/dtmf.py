@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from idbellen import clock, contact_flow_event, processing_log, redemption, tenants
+from idbellen import clock, config, contact_flow_event, processing_log, redemption, tenants
 from idbellen.observability_lite import logger, metrics, safe_error, set_tenant
 from idbellen.wiring import Services, services
 
@@ -39,7 +39,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, str]:
     try:
         parsed = contact_flow_event.parse(event)
         if parsed is None:
-            set_tenant(services().settings.tenant)
+            set_tenant(config.settings().tenant)  # the default tenant until the request names its own
             return {"result": redemption.INVALID_INPUT}
         svc = _tenant_services(parsed)
         if svc is None:

@@ -19,7 +19,7 @@ import json
 from functools import cache
 from typing import Any
 
-from idbellen import codes, processing_log, sessions, tenants, wiring
+from idbellen import codes, config, processing_log, sessions, tenants, wiring
 from idbellen.errors import BadRequest, IdbellenError, IntegrityError, NotFound, Unavailable
 from idbellen.observability_lite import count, logger, metrics, safe_error, set_tenant
 from idbellen.store import CALLBACK, SESSION
@@ -32,7 +32,7 @@ CALLBACK_PREFIX = "/irma/callback/"
 @logger.inject_lambda_context(log_event=False, clear_state=True)
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    set_tenant(services().settings.tenant)
+    set_tenant(config.settings().tenant)  # the default tenant until the request names its own
     if isinstance(event, dict) and event.get("idbellen_action") == "pull":
         try:
             pk = event.get("session_pk")
