@@ -31,6 +31,7 @@ class ConnectStandIn:
         self.accepted: dict[str, str] = {}  # contact id -> ConnectedToAgentTimestamp (ISO 8601)
         self.contacts: dict[str, dict[str, str]] = {}  # contact id -> {initial, previous, method}
         self.users: dict[str, str] = {}  # Connect user id -> username
+        self.instances: dict[str, str] = {}  # contact id -> the instance id it lives in (several tenants)
         self.calls: list[tuple[str, str]] = []  # (operation, contact id), for assertions
         self.fail: set[str] = set()  # operations that answer 500 (fault tests)
         self._lock = threading.Lock()
@@ -52,10 +53,18 @@ class ConnectStandIn:
             self.attributes.setdefault(initial_contact_id, {}).update(attributes)
 
     def add_contact(
-        self, contact_id: str, initial_contact_id: str, previous_contact_id: str | None = None, method: str = "INBOUND"
+        self,
+        contact_id: str,
+        initial_contact_id: str,
+        previous_contact_id: str | None = None,
+        method: str = "INBOUND",
+        instance_arn: str | None = None,
     ) -> None:
-        """A contact segment exists in Connect (a call, or a transfer's new segment)."""
+        """A contact segment exists in Connect (a call, or a transfer's new segment), in that instance
+        (None: any; an instance asked about another instance's contact answers ResourceNotFound)."""
         with self._lock:
+            if instance_arn:
+                self.instances[contact_id] = instance_id(instance_arn)
             entry = {"initial": initial_contact_id, "method": method}
             if previous_contact_id:
                 entry["previous"] = previous_contact_id
@@ -93,6 +102,17 @@ class ConnectStandIn:
             return user_id
 
 
+def instance_id(value: str) -> str:
+    """An instance ARN or id, as its id (the API takes either)."""
+    return value.rsplit("/", 1)[-1]
+
+
+def _elsewhere(standin: ConnectStandIn, contact: str, instance: str) -> bool:
+    with standin._lock:
+        known = standin.instances.get(contact)
+    return known is not None and known != instance_id(instance)
+
+
 def _error(handler: QuietHandler, status: int, kind: str) -> None:
     handler.send(status, {"Message": kind}, headers={"x-amzn-ErrorType": kind})
 
@@ -116,6 +136,9 @@ class _Handler(QuietHandler):
         if not contact or not body.get("InstanceId") or not isinstance(attributes, dict):
             _error(self, 400, "InvalidParameterException")
             return
+        if _elsewhere(standin, contact, str(body["InstanceId"])):
+            _error(self, 400, "ResourceNotFoundException")
+            return
         standin.set_attributes(contact, {str(k): str(v) for k, v in attributes.items()})
         self.send(200, {})
 
@@ -127,6 +150,9 @@ class _Handler(QuietHandler):
             standin.calls.append(("DescribeContact", contact))
             if "DescribeContact" in standin.fail:
                 _error(self, 500, "InternalServiceException")
+                return
+            if _elsewhere(standin, contact, parts[1]):
+                _error(self, 404, "ResourceNotFoundException")
                 return
             with standin._lock:
                 agent = standin.agents.get(contact)

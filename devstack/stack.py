@@ -624,7 +624,8 @@ class DevStack:
         dtmf = [i for i in run.invocations if i.action == "RedeemCallCode" and i.outcome == "ok"]
         lambda_result = {k: str(v) for k, v in dtmf[-1].response.items()} if dtmf else {}
         if run.contact_id not in self.connect.contacts:
-            self.connect.add_contact(run.contact_id, run.initial_contact_id)
+            instance = self.tenant_config[tenant].instance_arn if self.multi_tenant else None
+            self.connect.add_contact(run.contact_id, run.initial_contact_id, instance_arn=instance)
         self.connect.set_attributes(run.initial_contact_id, dict(run.attributes))  # Connect's contact record
         return CallResult(
             run.contact_id,
@@ -673,7 +674,11 @@ class DevStack:
         self.contacts[new_id] = initial
         if contact_id in self.contact_tenants:
             self.contact_tenants[new_id] = self.contact_tenants[contact_id]
-        self.connect.add_contact(new_id, initial, previous_contact_id=contact_id, method="TRANSFER")
+        tenant = self.contact_tenants.get(contact_id)
+        instance = self.tenant_config[tenant].instance_arn if tenant and self.multi_tenant else None
+        self.connect.add_contact(
+            new_id, initial, previous_contact_id=contact_id, method="TRANSFER", instance_arn=instance
+        )
         self.contact_event(new_id, "INITIATED", initiationMethod="TRANSFER", previousContactId=contact_id)
         return new_id
 
