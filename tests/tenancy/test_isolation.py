@@ -258,3 +258,29 @@ def test_metrics_carry_the_tenant_of_the_call(stack: DevStack, capsys: pytest.Ca
     assert (total("AgentReads", A), total("AgentReads", B)) == (1, 2)
     assert (total("SessionsDeleted", A), total("SessionsDeleted", B)) == (1, 2)
     assert (total("CallsUnverified", A), total("CallsUnverified", B)) == (0, 1)
+
+
+# -- the single-tenant deployment stays as it was -----------------------------------------------------
+def test_a_single_tenant_stack_serves_its_one_tenant_from_the_environment() -> None:
+    import os
+
+    with DevStack(tenants=1) as stack:
+        assert stack.tenants == [A] and "IDBELLEN_TENANTS_PARAMETER_PATH" not in os.environ
+        assert stack.api("GET", "/tenants") == (
+            200,
+            [
+                {
+                    "id": A,
+                    "display_name": A,
+                    "purposes": [
+                        {"id": "demo", "label": stack.purposes["demo"]["label"]},
+                        {"id": "belastingen", "label": stack.purposes["belastingen"]["label"]},
+                    ],
+                }
+            ],
+        )
+        assert stack.api("POST", "/sessions", {"purpose": "demo", "tenant": B}) == (400, {"error": "unknown_tenant"})
+        call = linked_call(stack, A)
+        assert read(stack, A, call.attributes["session_secret"], call.contact_id)[0] == 200
+        assert stack.contact_event(call.contact_id, "COMPLETED")["deleted"] != "0"
+        assert stack.table_items() == []
