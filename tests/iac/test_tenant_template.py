@@ -488,3 +488,23 @@ def test_cfn_lint_passes_on_the_tenant_template():
         timeout=300,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_tenants_alarms_and_dashboard_show_only_its_own_metrics(tenant_resources):
+    alarms = of_type(tenant_resources, "AWS::CloudWatch::Alarm")
+    own = {"Name": "tenant", "Value": {"Ref": "TenantId"}}
+    for name, alarm in alarms.items():
+        props = alarm["Properties"]
+        if props.get("Namespace") == "AWS/SQS":
+            continue
+        dimension_sets = [props["Dimensions"]] if "Dimensions" in props else []
+        dimension_sets += [
+            m["MetricStat"]["Metric"]["Dimensions"] for m in props.get("Metrics", []) if "MetricStat" in m
+        ]
+        assert dimension_sets, name
+        for dimensions in dimension_sets:
+            assert own in dimensions, name
+    body = tenant_resources["Dashboard"]["Properties"]["DashboardBody"]["Fn::Sub"]
+    rows = re.findall(r'\["idbellen", "[A-Za-z]+", "tenant", "([^"]+)"', body)
+    assert rows and set(rows) == {"${TenantId}"}
+    json.loads(body.replace("${TenantId}", "demodorp").replace("${AWS::Region}", "eu-central-1"))
