@@ -125,3 +125,24 @@ def test_the_transformed_template_keeps_the_registry_settings_conditional(transf
         for variable in ("IDBELLEN_TENANTS_PARAMETER_PATH", "IDBELLEN_TENANTS_MAX_AGE"):
             assert env[variable]["Fn::If"][0] == "HasTenants", (name, variable)
             assert env[variable]["Fn::If"][2] == {"Ref": "AWS::NoValue"}, (name, variable)
+
+
+def test_partner_identity_providers_are_offered_only_next_to_the_hosts_saml_provider(template, resources):
+    """A partner's agents sign in through its own SAML provider in the created user pool; a stack
+    update must keep offering it (no drift), and without partners the client is as before."""
+    assert template["Parameters"]["PartnerAgentIdentityProviders"]["Default"] == ""
+    condition, with_partners, otherwise = resources["AgentUserPoolClient"]["Properties"]["SupportedIdentityProviders"][
+        "Fn::If"
+    ]
+    assert condition == "HasPartnerIdps"
+    assert template["Conditions"]["HasPartnerIdps"]["Fn::And"][0] in (
+        {"Condition": "HasSamlIdp"},
+        {"Fn::Condition": "HasSamlIdp"},
+    )
+    delimiter, (joined,) = with_partners["Fn::Split"][0], [with_partners["Fn::Split"][1]]
+    assert delimiter == ","
+    assert joined["Fn::Join"][1] == [
+        {"Ref": "AgentSamlIdentityProvider"},
+        {"Fn::Join": [",", {"Ref": "PartnerAgentIdentityProviders"}]},
+    ]
+    assert otherwise == {"Fn::If": ["HasSamlIdp", [{"Ref": "AgentSamlIdentityProvider"}], ["COGNITO"]]}
