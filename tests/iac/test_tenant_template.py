@@ -64,7 +64,7 @@ def test_the_tenant_stack_holds_the_tenants_own_resources_and_no_code_or_data(te
         counts[resource["Type"]] = counts.get(resource["Type"], 0) + 1
     assert counts["AWS::KMS::Key"] == 2  # data key (crypto-shred) and processing-log key (kept)
     assert counts["AWS::Logs::LogGroup"] == 1
-    assert counts["AWS::IAM::Role"] == 1  # the privacy officer's reader role
+    assert counts["AWS::IAM::Role"] == 2  # the privacy officer's reader role, the key administrators' role
     assert counts["AWS::Connect::ContactFlow"] == 3 and counts["AWS::Connect::ContactFlowModule"] == 1
     assert counts["AWS::Connect::IntegrationAssociation"] == 2
     assert counts["AWS::Events::Rule"] == 1
@@ -141,7 +141,14 @@ def test_the_tenants_key_administrators_may_crypto_shred_and_nothing_more(tenant
     assert {"kms:DisableKey", "kms:ScheduleKeyDeletion", "kms:EnableKey", "kms:CancelKeyDeletion"} <= actions
     assert not [a for a in actions if is_data_plane(a)]
     assert not actions & {"kms:PutKeyPolicy", "kms:CreateGrant", "kms:UpdateAlias", "kms:DeleteAlias"}
-    assert admins["Condition"] == {"ArnEquals": {"aws:PrincipalArn": {"Ref": "KeyAdminRoleArns"}}}
+    assert admins["Condition"] == {"ArnEquals": {"aws:PrincipalArn": {"Fn::GetAtt": ["TenantKeyAdminRole", "Arn"]}}}
+    # a role in the key's own account (KMS refuses DisableKey/ScheduleKeyDeletion across accounts),
+    # assumed by the partner's principals, with no permission but this key-policy grant
+    role = tenant_resources["TenantKeyAdminRole"]
+    assert role["Condition"] == "HasKeyAdmins"
+    trust = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+    assert [s["Principal"] for s in trust] == [{"AWS": {"Ref": "KeyAdminPrincipalArns"}}]
+    assert not {"Policies", "ManagedPolicyArns", "PermissionsBoundary"} & set(role["Properties"])
     raw = tenant_resources["TenantKey"]["Properties"]["KeyPolicy"]["Statement"]
     assert [s["Fn::If"][0] for s in raw if set(s) == {"Fn::If"}] == ["HasKeyAdmins"]
 
