@@ -263,6 +263,8 @@ def test_the_shared_functions_and_cloudwatch_only_encrypt_into_this_group(tenant
 def test_the_reader_role_reads_only_this_tenants_group_and_is_assumed_by_its_privacy_officers(tenant_resources):
     role = tenant_resources["ProcessingLogReaderRole"]
     assert role["Condition"] == "HasPrivacyOfficers"
+    # kept with the log and its key when the tenant stack goes: the controller reads it to the end
+    assert role["DeletionPolicy"] == role["UpdateReplacePolicy"] == "Retain"
     props = role["Properties"]
     assert [s["Principal"] for s in props["AssumeRolePolicyDocument"]["Statement"]] == [
         {"AWS": {"Ref": "PrivacyOfficerPrincipalArns"}}
