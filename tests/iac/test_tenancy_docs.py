@@ -51,7 +51,9 @@ def test_every_cited_test_exists_or_is_pinned_for_the_core():
     # every † row names a core file that is really missing (drop the mark once it exists)
     for row in _section(ROOT / "docs" / "privacy.md", SECTION).splitlines():
         if row.startswith("|") and "†" in row:
-            assert any(f in row for f in missing_core), row
+            assert any(f in row for f in missing_core), (
+                "a † file exists now: replace '† file (case)' by its `file::test` names and drop the †: " + row
+            )
 
 
 def test_the_dutch_annex_has_the_joint_controller_view_and_points_at_the_same_tests():
