@@ -115,6 +115,11 @@ def test_a_token_of_both_tenants_groups_is_refused(stack: DevStack) -> None:
         claims=claims,
     )
     assert (status, body) == (403, {"error": "forbidden"})
+    # A's group with B's identity provider (or the reverse) is neither tenant's agent
+    for group, provider in (("kcc-agents", "demodorp-idp"), ("demodorp-agents", "kcc-idp")):
+        mixed = {**stack.agent_claims(A), "cognito:groups": f"[{group}]", "username": f"{provider}_x@example"}
+        request = {"secret": call.attributes["session_secret"], "contact_id": call.contact_id}
+        assert stack.api("POST", "/agent/disclosure", request, claims=mixed) == (403, {"error": "forbidden"})
 
 
 # -- rate limits ------------------------------------------------------------------------------------

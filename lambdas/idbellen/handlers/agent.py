@@ -19,8 +19,8 @@ app = make_resolver()
 def _agent() -> tuple[Services, agents.Agent | None]:
     """The authenticated agent and their tenant (401 without claims, 403 for a user who is not an agent
     of exactly one enabled tenant). The tenant comes from the verified claims only: the tenant whose
-    agent rule (group and/or scope) the token meets — and, when several do, whose identity provider
-    prefixes the username. A session or contact of another tenant is then simply not there."""
+    agent rule (group and/or scope) the token meets and — when it names an identity provider — whose
+    provider prefixes the username. A session or contact of another tenant is then simply not there."""
     claims, scopes = authorizer_claims(app)
     registry = tenants.registry()
     if registry is None or claims is None:
@@ -30,11 +30,12 @@ def _agent() -> tuple[Services, agents.Agent | None]:
     for tenant in registry.enabled():
         svc = services(tenant.id)
         try:
-            matches.append((svc, agents.authorize(svc.settings, claims, scopes)))
+            agent = agents.authorize(svc.settings, claims, scopes)
         except (Forbidden, ConfigError):
             continue
-    if len(matches) > 1:
-        matches = [(svc, agent) for svc, agent in matches if agent is not None and agent.username is not None]
+        if svc.settings.agent_idp and (agent is None or agent.username is None):
+            continue  # the tenant's group, but not a user of the tenant's identity provider
+        matches.append((svc, agent))
     if len(matches) != 1:
         raise Forbidden("not_an_agent")
     set_tenant(matches[0][0].settings.tenant)
