@@ -528,7 +528,10 @@ class Flows:
         outsider = cognito_access_claims("jan@gemeente.example", groups=("kcc-burgerzaken",))
         expect("ident/outsider", self.api("ident/outsider", "POST", "/agent/disclosure", body, claims=outsider)[0], 403)
         id_token = cognito_id_claims("jan@gemeente.example")
-        expect("ident/id-token", self.api("ident/id-token", "POST", "/agent/disclosure", body, claims=id_token)[0], 404)
+        # no `username`: with several tenants no tenant's agent (403, before any lookup); one tenant: 404
+        expected = 403 if len(self.stack.tenants) > 1 else 404
+        status = self.api("ident/id-token", "POST", "/agent/disclosure", body, claims=id_token)[0]
+        expect("ident/id-token", status, expected)
         right = cognito_access_claims("jan@gemeente.example")
         expect("ident/right", self.api("ident/right", "POST", "/agent/disclosure", body, claims=right)[0], 200)
         self.stack.contact_event(call.contact_id, "COMPLETED")
