@@ -11,6 +11,7 @@ stand-in and the HTTP API adapter, with the environment set so the real handlers
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import logging
 import os
@@ -126,6 +127,9 @@ def dev_tenant(tenant_id: str, position: int) -> DevTenant:
     known = DEV_TENANTS.get(tenant_id)
     if known is not None:
         return known
+    if position == 0:  # the hosting municipality under another id: the environment's number, IdP, agent
+        name = f"Gemeente {tenant_id.title()}"
+        return dataclasses.replace(DEV_TENANTS[DEFAULT_TENANT], id=tenant_id, display_name=name)
     n = position + 10
     return DevTenant(
         tenant_id,
