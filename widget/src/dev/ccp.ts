@@ -290,7 +290,10 @@ function render(desk: Desk): void {
   $("tenant-name").textContent = desk.tenant_name;
   document.body.dataset.tenant = desk.tenant;
   const choice = $("tenant-choice") as HTMLSelectElement;
-  if (choice.options.length > 0) choice.value = desk.tenant;
+  if (choice.options.length > 0 && choice.dataset.signedIn !== desk.tenant) {
+    choice.value = desk.tenant; // once: afterwards it is the person's choice until they sign in again
+    choice.dataset.signedIn = desk.tenant;
+  }
   $("entry-name").textContent = ENTRY === "app" ? "agent-werkplek (app per gesprek)" : "Streams-CCP";
   const busy = desk.contacts.some((c) => c.role === "agent");
   $("queue").replaceChildren(
@@ -482,6 +485,7 @@ async function tenantPicker(): Promise<void> {
     ...tenants.map((t) => Object.assign(document.createElement("option"), { value: t.id, textContent: t.display_name })),
   );
   choice.value = desk?.tenant ?? TENANT_PARAM ?? tenants[0].id;
+  if (desk) choice.dataset.signedIn = desk.tenant;
   $("tenant-pick").hidden = false;
   $("tenant-switch").addEventListener("click", () => {
     const q = new URLSearchParams({ tenant: choice.value });
