@@ -605,7 +605,7 @@ class _Handler(QuietHandler):
             self._oidc()
         elif path.startswith("/dev/api/"):
             self._dev_api()
-        elif path.startswith("/sessions/") or path == "/tenants":
+        elif path.startswith("/sessions/") or path == "/tenants":  # /tenants: the municipality picker
             self._api()
         else:
             self._static()
