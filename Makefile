@@ -28,7 +28,7 @@ lock: ## re-pin requirements/dev.lock and lambdas/requirements.txt (needs networ
 	$(PYTHON) -m uv pip compile pyproject.toml --extra dev --generate-hashes --python $(PYTHON) --python-platform linux -o requirements/dev.lock -q
 	$(PYTHON) -m uv pip compile requirements/runtime.in --generate-hashes --python $(PYTHON) --python-platform aarch64-manylinux_2_28 -o lambdas/requirements.txt -q
 
-demo: $(STAMP) ## run one whole ID call on the embedded dev stack (no AWS account needed)
+demo: $(STAMP) ## whole ID calls for two municipalities on the embedded dev stack (no AWS account needed)
 	$(PY) -m devstack.demo
 
 test: $(STAMP) system-deps widget-build ## lint, mypy, flow lint + every test suite (unit, integration, e2e, flows, IaC, privacy, browser, bench smoke)

@@ -92,6 +92,7 @@ def write_report(results: dict[str, Any], samples: dict[str, list[float]], out_d
     imp = results["import_detail"]
     lat = results["latency_detail"]
     load = results["load"]
+    tl = results["load_tenants"]
     ops = "\n".join(
         f"| {op} | {', '.join(c['ops']) or '—'} | {'yes' if c['stable_over_repeats'] else 'NO'} |"
         for op, c in results["api_calls"].items()
@@ -200,6 +201,10 @@ SSM; the floor above is {imp["median_cpu_ms"]["floor"]} CPU ms.
 (a flow is ~20 AWS calls plus 3 IRMA requests, so ≈ {round(load["baseline_ops_per_s"] / 20, 1)} flows/s would be the
 server's floor with nothing else running in the process). DynamoDB attempts botocore retried:
 {load.get("dynamodb_retries") or "none"}.
+
+Two municipalities on one deployment: {tl["flows"]} whole flows round-robin over {tl["tenants"]} tenants
+({tl["flows_per_tenant"]}), each with its own citizen page, number, Connect instance and agent: {tl["flows_per_s"]}
+flows/s, {tl["errors"]} errors, {tl["items_left"]} items left.
 
 ## Memory (fresh process per function, MB peak RSS)
 

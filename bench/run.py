@@ -48,6 +48,7 @@ class Sizes:
     warmup_flows: int = 10
     load_flows: int = 1000
     load_threads: int = 8
+    tenant_load_flows: int = 600  # the two-tenant run: half each, interleaved
     baseline_seconds: float = 5.0
     rss_invocations: int = 100
     api_repeats: int = 3
@@ -60,6 +61,7 @@ SMOKE = Sizes(
     warmup_flows=1,
     load_flows=6,
     load_threads=2,
+    tenant_load_flows=4,
     baseline_seconds=0.3,
     rss_invocations=3,
     api_repeats=1,
@@ -89,6 +91,9 @@ BUDGETS: list[tuple[str, str, float, str]] = [
     ),
     ("load.errors", "<=", 0, "load: no errors"),
     ("load.items_left", "<=", 0, "load: nothing left in the table"),
+    ("load_tenants.errors", "<=", 0, "two-tenant load: no errors (each call read by its own tenant's agent)"),
+    ("load_tenants.items_left", "<=", 0, "two-tenant load: nothing left in the table"),
+    ("load_tenants.tenants", ">=", 2, "two-tenant load: ran on at least two tenants"),
     ("peak_rss_mb.dtmf", "<=", 100, "DTMF fits a 128 MB function"),
 ]
 
@@ -142,12 +147,13 @@ class Driver:
     """One ID call, step by step, through the real handlers (events built as API Gateway / Connect /
     EventBridge would; the DTMF function is invoked directly, without the flow simulator)."""
 
-    def __init__(self, stack: Any) -> None:
+    def __init__(self, stack: Any, tenant: str | None = None) -> None:
         from devstack.apigw import build_event
 
         self.stack = stack
+        self.tenant = tenant or stack.tenants[0]
         self._build_event = build_event
-        self._claims = stack.agent_claims()  # the dev agent, as the JWT authorizer passes it
+        self._claims = stack.agent_claims(self.tenant)  # the tenant's dev agent, as the JWT authorizer passes it
 
     def http_event(self, function: str, method: str, route: str, path: str, body: Any, params: dict[str, str]) -> Any:
         claims = self._claims if function == "agent" else None
@@ -164,7 +170,8 @@ class Driver:
 
     # steps; each returns (event, checker) so the caller can time the handler call alone
     def create_event(self) -> Any:
-        return self.http_event("session", "POST", "/sessions", "/sessions", {"purpose": "demo"}, {})
+        body = {"purpose": "demo", "tenant": self.tenant}  # the tenant's citizen page
+        return self.http_event("session", "POST", "/sessions", "/sessions", body, {})
 
     def status_event(self, session_id: str) -> Any:
         return self.http_event(
@@ -182,7 +189,7 @@ class Driver:
         )
 
     def dtmf_event(self, digits: str, contact_id: str) -> Any:
-        return self.stack.contact_flow_event(contact_id, contact_id, {"dtmf": digits}, CALLER)
+        return self.stack.contact_flow_event(contact_id, contact_id, {"dtmf": digits}, CALLER, tenant=self.tenant)
 
     def read_event(self, secret: str, contact_id: str) -> Any:
         """The dev agent accepted the contact in Connect (the stand-in; no AWS call) and reads it."""
@@ -210,7 +217,7 @@ class Driver:
                 "contactId": contact_id,
                 "initialContactId": contact_id,
                 "channel": "VOICE",
-                "instanceArn": os.environ.get("IDBELLEN_CONNECT_INSTANCE_ARN", ""),
+                "instanceArn": self.stack.tenant_config[self.tenant].instance_arn,  # the tenant's instance
                 "initiationMethod": "INBOUND",
             },
         }
@@ -552,7 +559,11 @@ def table_count(stack: Any) -> int:
     return len(stack.table_items())
 
 
-def measure_load(stack: Any, driver: Driver, flows: int, threads: int, baseline_seconds: float) -> dict[str, Any]:
+def measure_load(
+    stack: Any, drivers: list[Driver], flows: int, threads: int, baseline_seconds: float
+) -> dict[str, Any]:
+    """`flows` whole calls on `threads` threads, round-robin over the drivers' tenants (one driver:
+    one tenant), then the same server's bare PutItem + GetItem rate as the yardstick."""
     from idbellen import aws
 
     items_before = table_count(stack)
@@ -561,11 +572,15 @@ def measure_load(stack: Any, driver: Driver, flows: int, threads: int, baseline_
     TRANSPORT_RETRIES.clear()
     aws.client("dynamodb").meta.events.register("needs-retry.dynamodb.*", count_retries)
 
-    def work(_: int) -> None:
+    per_tenant: Counter[str] = Counter()
+
+    def work(n: int) -> None:
+        driver = drivers[n % len(drivers)]
         try:
             one_flow(stack, driver)
+            per_tenant[driver.tenant] += 1
         except Exception as exc:
-            errors[f"{type(exc).__name__}: {exc}"[:120]] += 1
+            errors[f"{driver.tenant}: {type(exc).__name__}: {exc}"[:120]] += 1
 
     try:
         with quiet_stdout(), ThreadPoolExecutor(max_workers=threads) as pool:
@@ -603,6 +618,8 @@ def measure_load(stack: Any, driver: Driver, flows: int, threads: int, baseline_
     return {
         "flows": flows,
         "threads": threads,
+        "tenants": len({d.tenant for d in drivers}),
+        "flows_per_tenant": dict(per_tenant),
         "errors": sum(errors.values()),
         "error_kinds": dict(errors.most_common(5)),
         "items_left": items_left,
@@ -799,7 +816,7 @@ def verdicts(results: dict[str, Any]) -> list[dict[str, Any]]:
             value = lookup(results, key)
         except (KeyError, TypeError):
             value = None
-        met = value is not None and value <= limit
+        met = value is not None and (value <= limit if op == "<=" else value >= limit)
         out.append({"key": key, "value": value, "limit": f"{op} {limit:g}", "met": met, "why": why})
     return out
 
@@ -843,8 +860,18 @@ def run(sizes: Sizes, out_dir: Path, smoke: bool) -> dict[str, Any]:
             results["warm_latency_ratio"], results["latency_detail"] = latency_summary(samples)
             log(f"warm_latency_ratio {results['warm_latency_ratio']}")
             log(f"load: {sizes.load_flows} flows on {sizes.load_threads} threads")
-            results["load"] = measure_load(stack, driver, sizes.load_flows, sizes.load_threads, sizes.baseline_seconds)
+            results["load"] = measure_load(
+                stack, [driver], sizes.load_flows, sizes.load_threads, sizes.baseline_seconds
+            )
             log(f"load {results['load']}")
+            drivers = [Driver(stack, tenant) for tenant in stack.tenants]
+            log(
+                f"two-tenant load: {sizes.tenant_load_flows} flows over {stack.tenants} on {sizes.load_threads} threads"
+            )
+            results["load_tenants"] = measure_load(
+                stack, drivers, sizes.tenant_load_flows, sizes.load_threads, sizes.baseline_seconds
+            )
+            log(f"load_tenants {results['load_tenants']}")
             log(f"peak RSS: fresh process per handler, {sizes.rss_invocations} invocations")
             rss = measure_rss(stack, driver, sizes.rss_invocations, pycache, workdir)
             results["peak_rss_mb"] = {h: round(v["rss_mb"], 1) for h, v in rss.items()}

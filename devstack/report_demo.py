@@ -4,17 +4,15 @@
 
 One CloudWatch store (moto on loopback, made to answer like CloudWatch by
 devstack/cloudwatch_standin.py) holds both tenants' metrics, as one AWS account's CloudWatch would.
-Today a dev stack serves one tenant (`IDBELLEN_TENANT`), and moto keeps its state per process (each
-stack resets it), so each tenant's month runs in its own process on its own DevStack, whose EMF
-bridge sends the metrics to the shared store. Once the dev stack serves several tenants, the loop
-in `simulate_tenants` becomes one stack (see docs/report.md: "Two tenants on one dev stack"):
-
-    with DevStack() as stack:
-        for tenant in stack.tenants:
-            Simulation(stack, tenant).run(plan_month(PROFILES[tenant], start, end, seed))
+The month runs on one two-tenant dev stack (the hosting municipality `default` and its partner
+`demodorp`), their sessions interleaved on one clock as on one deployment
+(`devstack.traffic.run_tenants`), in a child process: moto keeps its state per process and a dev
+stack resets it, so the store lives in this process and the stack in the child. The stack's EMF
+bridge sends the functions' metrics to the store.
 
 The reports are then read back with real boto3 `GetMetricData` and checked against what the
-simulation counted (every number a report shows must equal the simulation's count).
+simulation counted (every number a report shows must equal the simulation's count). Each report is
+titled with the municipality's display name from the tenant registry.
 """
 
 from __future__ import annotations
@@ -35,6 +33,7 @@ import requests
 from moto.server import ThreadedMotoServer
 
 from devstack.cloudwatch_standin import cloudwatch_like_aws
+from devstack.stack import DEV_TENANTS
 from devstack.traffic import Tally
 from idbellen_report.cli import write_report
 from idbellen_report.cloudwatch import fetch
@@ -42,8 +41,8 @@ from idbellen_report.model import Report, build
 from idbellen_report.periods import Month
 
 ROOT = Path(__file__).resolve().parent.parent
-TENANTS = ("demostad", "demodorp")
-NAMES = {"demostad": "Gemeente Demostad (fictief)", "demodorp": "Gemeente Demodorp (fictief)"}
+TENANTS = tuple(DEV_TENANTS)  # the dev stack's tenants, the hosting municipality first
+NAMES = {t.id: t.display_name for t in DEV_TENANTS.values()}  # what the dev registry documents say
 PURPOSES = ("demo", "belastingen")
 REGION = "eu-central-1"
 
@@ -64,22 +63,14 @@ def cloudwatch_store() -> Iterator[str]:
 
 
 def simulate_tenants(month: Month, store: str, workdir: Path, seed: int) -> dict[str, Tally]:
-    """Each tenant's month on its own dev stack, in parallel processes."""
+    """Both tenants' month on one dev stack, in a child process (see the module docstring)."""
     env = {**os.environ, "PYTHONPATH": f"{ROOT / 'lambdas'}{os.pathsep}{ROOT}"}
-    running = []
-    for i, tenant in enumerate(TENANTS):
-        tally = workdir / f"{tenant}.json"
-        command = [sys.executable, "-m", "devstack.traffic", "--tenant", tenant, "--month", str(month)]
-        command += ["--cloudwatch-url", store, "--tally", str(tally), "--seed", str(seed + i)]
-        # The functions' own log lines (fake demo data, no real person) are not needed here.
-        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL)  # noqa: S603 (our module)
-        running.append((tenant, tally, process))
-    tallies = {}
-    for tenant, tally, process in running:
-        if process.wait() != 0:
-            raise SystemExit(f"the simulation of {tenant} failed")
-        tallies[tenant] = Tally.from_json(tally.read_text(encoding="utf-8"))
-    return tallies
+    command = [sys.executable, "-m", "devstack.traffic", "--month", str(month), "--cloudwatch-url", store]
+    command += ["--tally", str(workdir), "--seed", str(seed)]
+    # The functions' own log lines (fake demo data, no real person) are not needed here.
+    if subprocess.run(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, check=False).returncode != 0:  # noqa: S603
+        raise SystemExit("the simulation failed")
+    return {t: Tally.from_json((workdir / f"{t}.json").read_text(encoding="utf-8")) for t in TENANTS}
 
 
 def expected(tally: Tally, month: Month) -> dict[str, int]:
@@ -141,7 +132,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     began = time.monotonic()
     with cloudwatch_store() as store, tempfile.TemporaryDirectory() as tmp:
-        print(f"Simulating {args.month} for {', '.join(TENANTS)} (fast-forwarded dev stacks) ...", flush=True)
+        print(
+            f"Simulating {args.month} for {', '.join(TENANTS)} (one fast-forwarded two-tenant dev stack) ...",
+            flush=True,
+        )
         tallies = simulate_tenants(args.month, store, Path(tmp), args.seed)
         simulated = time.monotonic()
         client = boto3.session.Session().client(

@@ -13,6 +13,11 @@ One loopback origin serves
   the contacts: offers, accept/reject/miss, after-contact work, clear, cold and warm transfers and a
   supervisor's monitoring; the Connect stand-in and the contact events follow (`DevStack.assign`,
   `DevStack.transfer`, `DevStack.contact_event`).
+  With several municipalities (issue 14) the citizen page picks one from `GET /tenants`, and a
+  desktop signs its agent in at one municipality's dev identity provider (`?tenant=<id>`, default:
+  the tenant whose dev agent it is, else the default tenant): the panel's API calls then carry the
+  claims that IdP's token would (its provider, its group), the API resolves the agent's tenant from
+  those claims alone, and the desktop shows only contacts that arrived on that tenant's instance.
 The demo IRMA server runs on its own loopback port, as the real one runs on its own origin; the
 citizen page talks to it for yivi-frontend's status (CORS, like irmago).
 
@@ -46,6 +51,7 @@ ROOT = Path(__file__).resolve().parent.parent
 WIDGET = ROOT / "widget"
 STATIC_DIRS = ("agent", "citizen", "dev", "dist")
 API_PREFIXES = ("/sessions", "/agent/disclosure", "/agent/clear", "/irma/callback/")
+TENANT_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
 
 # Clearly fake demo data (the demo wallet's credential store).
 DEMO_CREDENTIALS = {
@@ -115,6 +121,7 @@ class SimContact:
 
     contact_id: str
     attributes: dict[str, str]
+    tenant: str = ""  # whose instance it arrived on (Connect routes it only to that instance's agents)
     state: str = "queued"  # queued | offered | connected | acw
     agent: str | None = None  # offered to / accepted by (a NameID = Connect username)
     initial_contact_id: str = ""
@@ -138,6 +145,7 @@ class WalletSession:
     purpose: str
     session_ptr: dict[str, Any]
     created: float
+    tenant: str = ""
 
 
 @dataclass
@@ -152,6 +160,7 @@ class DevState:
     agent_requests: list[str] = field(default_factory=list)  # per agent-route request: "valid"/"invalid"/"none"
     agent_tokens: dict[str, str] = field(default_factory=dict)  # simulated agent's token -> NameID
     agents: list[str] = field(default_factory=list)  # the simulated agents who opened a desktop
+    agent_tenants: dict[str, str] = field(default_factory=dict)  # NameID -> the tenant whose IdP signed it in
     agent_calls: list[tuple[str, str]] = field(default_factory=list)  # (simulated agent or "", agent route)
 
 
@@ -187,11 +196,12 @@ class ServeApp:
         self._server.stop()
 
     # -- dev routes (simulated workspace + demo wallet) ----------------------------------------------
-    def remember_session(self, purpose: str, body: Any) -> None:
+    def remember_session(self, purpose: str, body: Any, tenant: str = "") -> None:
         if isinstance(body, dict) and isinstance(body.get("sessionPtr"), dict):
             ref = secrets.token_hex(6)
+            tenant = tenant if tenant in self.stack.tenants else self.stack.tenants[0]
             with self.dev.lock:
-                self.dev.sessions[ref] = WalletSession(ref, purpose, body["sessionPtr"], time.time())
+                self.dev.sessions[ref] = WalletSession(ref, purpose, body["sessionPtr"], time.time(), tenant)
 
     def wallet_sessions(self) -> list[dict[str, Any]]:
         now = time.time()
@@ -199,7 +209,51 @@ class ServeApp:
             for ref in [r for r, s in self.dev.sessions.items() if now - s.created > WALLET_SESSION_SECONDS]:
                 del self.dev.sessions[ref]
             items = sorted(self.dev.sessions.values(), key=lambda s: -s.created)
-        return [{"ref": s.ref, "purpose": s.purpose, "age_s": int(now - s.created)} for s in items]
+        return [
+            {
+                "ref": s.ref,
+                "purpose": s.purpose,
+                "tenant": self.display_name(s.tenant),
+                "age_s": int(now - s.created),
+            }
+            for s in items
+        ]
+
+    # -- tenants (municipalities) -------------------------------------------------------------------
+    def display_name(self, tenant: str) -> str:
+        config = self.stack.tenant_config.get(tenant)
+        return str(config.display_name) if config is not None else tenant
+
+    def tenant_of_number(self, number: str) -> str | None:
+        """The tenant whose phone number the app dials (as Connect knows which instance a number is on)."""
+        for tenant, config in self.stack.tenant_config.items():
+            if config.phone_number == number:
+                return str(tenant)
+        return None
+
+    def tenant_of_agent(self, agent: str) -> str:
+        """The tenant a simulated agent signed in at; before any sign-in: the tenant whose dev agent it
+        is, else the default tenant (the agents of the single-tenant demo and the older tests)."""
+        with self.dev.lock:
+            signed_in = self.dev.agent_tenants.get(agent)
+        if signed_in is not None:
+            return signed_in
+        for tenant, name in self.stack.dev_agents.items():
+            if name == agent:
+                return str(tenant)
+        return str(self.stack.tenants[0])
+
+    def sign_in(self, agent: str | None, tenant: str | None) -> tuple[str, str] | None:
+        """A simulated agent signs in at a tenant's dev IdP (None: as `tenant_of_agent`); no agent name:
+        that tenant's dev agent. Returns (agent, tenant), None for an unknown tenant."""
+        if tenant is not None and tenant not in self.stack.tenants:
+            return None
+        if not agent:
+            agent = self.stack.dev_agents[tenant or self.stack.tenants[0]]
+        tenant = tenant or self.tenant_of_agent(agent)
+        with self.dev.lock:
+            self.dev.agent_tenants[agent] = tenant
+        return agent, tenant
 
     def wallet_disclose(self, ref: str, decline: bool) -> dict[str, Any] | None:
         with self.dev.lock:
@@ -254,24 +308,27 @@ class ServeApp:
         with self.dev.lock:
             self.dev.agent_requests.append(seen)
 
-    def place_call(self, digits: str) -> str:
-        call = self.stack.call(digits, caller=self.caller)
+    def place_call(self, digits: str, tenant: str | None = None) -> str:
+        """A call to `tenant`'s number (None: the default tenant's), through that tenant's flows."""
+        tenant = tenant or self.stack.tenants[0]
+        call = self.stack.call(digits, caller=self.caller, tenant=tenant)
         with self.dev.lock:
             self.dev.contacts[call.contact_id] = SimContact(
-                call.contact_id, dict(call.attributes), initial_contact_id=call.initial_contact_id
+                call.contact_id, dict(call.attributes), tenant, initial_contact_id=call.initial_contact_id
             )
         return str(call.contact_id)
 
     def queue(self) -> list[dict[str, Any]]:
         with self.dev.lock:
             return [
-                {"contact_id": c.contact_id, "attributes": c.attributes, "state": c.state}
+                {"contact_id": c.contact_id, "attributes": c.attributes, "state": c.state, "tenant": c.tenant}
                 for c in self.dev.contacts.values()
             ]
 
     # -- the simulated desktop: one simulated agent per page ----------------------------------------
     def agent_token(self, agent: str) -> str:
-        """A token for a simulated agent's panel: API requests carrying it get that agent's claims."""
+        """A token for a simulated agent's panel: API requests carrying it get the claims the agent's
+        tenant's IdP would put in its token (`claims_for`)."""
         token = "dev-agent-" + secrets.token_urlsafe(16)
         with self.dev.lock:
             self.dev.agent_tokens[token] = agent
@@ -285,16 +342,26 @@ class ServeApp:
         with self.dev.lock:
             agent = self.dev.agent_tokens.get(token)
             self.dev.agent_calls.append((agent or "", path))
-        return cognito_access_claims(agent) if agent else None
+        if not agent:
+            return None
+        config = self.stack.tenant_config[self.tenant_of_agent(agent)]
+        # what that tenant's IdP asserts, federated into the user pool (as DevStack.agent_claims)
+        return cognito_access_claims(agent, groups=(config.group,), provider=config.idp)
 
     def desk(self, agent: str) -> dict[str, Any]:
+        """What the agent's desktop shows: only contacts on its own tenant's instance, and only its
+        own tenant's colleagues."""
+        tenant = self.tenant_of_agent(agent)
         with self.dev.lock:
             if agent not in self.dev.agents:
                 self.dev.agents.append(agent)
-            contacts = list(self.dev.contacts.values())
+            contacts = [c for c in self.dev.contacts.values() if c.tenant == tenant]
             agents = list(self.dev.agents)
+        agents = [a for a in agents if self.tenant_of_agent(a) == tenant]
         return {
             "agent": agent,
+            "tenant": tenant,
+            "tenant_name": self.display_name(tenant),
             "agents": agents,
             "queue": [
                 {"contact_id": c.contact_id, "attributes": c.attributes} for c in contacts if c.state == "queued"
@@ -316,6 +383,9 @@ class ServeApp:
             if contact is None:
                 return False
             state, owner = contact.state, contact.agent
+        # Connect routes a contact only within its instance: another tenant's agent cannot touch it
+        if self.tenant_of_agent(agent) != contact.tenant or (target and self.tenant_of_agent(target) != contact.tenant):
+            return False
         if action == "offer" and state == "queued":
             stack.connect.offer(contact_id, agent)
             self._set(contact, state="offered", agent=agent)
@@ -340,6 +410,7 @@ class ServeApp:
                 self.dev.contacts[segment] = SimContact(
                     segment,
                     dict(contact.attributes),
+                    contact.tenant,
                     state="offered",
                     agent=target,
                     initial_contact_id=contact.initial_contact_id or contact_id,
@@ -363,7 +434,12 @@ class ServeApp:
                 setattr(contact, name, value)
 
     def accept(self, contact_id: str, agent: str | None = None) -> bool:
-        return self.act(contact_id, "accept", agent or DEFAULT_AGENT)
+        """That agent (None: the dev agent of the contact's tenant) accepts the contact."""
+        if agent is None:
+            with self.dev.lock:
+                contact = self.dev.contacts.get(contact_id)
+            agent = self.stack.dev_agents.get(contact.tenant, DEFAULT_AGENT) if contact else DEFAULT_AGENT
+        return self.act(contact_id, "accept", agent)
 
     def complete(self, contact_id: str) -> bool:
         """The contact (every agent's part of it) ends: Connect's COMPLETED event."""
@@ -403,8 +479,9 @@ class _Handler(QuietHandler):
         )
         if self.command == "POST" and self._path() == "/sessions" and status == 201:
             try:
-                purpose = str(json.loads(text or "{}").get("purpose", ""))
-                self.app.remember_session(purpose, json.loads(payload))
+                request = json.loads(text or "{}")
+                purpose = str(request.get("purpose", ""))
+                self.app.remember_session(purpose, json.loads(payload), str(request.get("tenant") or ""))
             except (ValueError, AttributeError):
                 pass
         content_type = out_headers.pop("content-type", "application/json")
@@ -428,19 +505,27 @@ class _Handler(QuietHandler):
             if digits and not digits.isdigit():
                 self.send(400, {"error": "digits"}, headers=ok)
                 return
-            self.send(200, {"contact_id": app.place_call(digits)}, headers=ok)
+            # the number dialled decides the tenant (the wallet dials the tel: link's number); the
+            # desktop's "call without Yivi" dials its own tenant's number
+            tenant = body.get("tenant")
+            if body.get("number") is not None:
+                tenant = app.tenant_of_number(str(body["number"]))
+            if tenant is not None and tenant not in app.stack.tenants:
+                self.send(400, {"error": "tenant"}, headers=ok)
+                return
+            self.send(200, {"contact_id": app.place_call(digits, tenant)}, headers=ok)
         elif self.command == "GET" and parts == ["desk"]:
-            agent = parse_qs(urlsplit(self.path).query).get("agent", [""])[0] or DEFAULT_AGENT
-            if not AGENT_NAME.match(agent):
-                self.send(400, {"error": "agent"}, headers=ok)
+            query = parse_qs(urlsplit(self.path).query)
+            signed = self._sign_in(query.get("agent", [""])[0], query.get("tenant", [""])[0])
+            if signed is None:
                 return
-            self.send(200, app.desk(agent), headers=ok)
+            self.send(200, app.desk(signed[0]), headers=ok)
         elif self.command == "POST" and parts == ["agent-token"]:
-            agent = str((self._json_body() or {}).get("agent", ""))
-            if not AGENT_NAME.match(agent):
-                self.send(400, {"error": "agent"}, headers=ok)
+            body = self._json_body() or {}
+            signed = self._sign_in(str(body.get("agent") or ""), str(body.get("tenant") or ""))
+            if signed is None:
                 return
-            self.send(200, {"token": app.agent_token(agent)}, headers=ok)
+            self.send(200, {"token": app.agent_token(signed[0]), "agent": signed[0]}, headers=ok)
         elif self.command == "POST" and len(parts) == 3 and parts[0] == "contacts" and parts[2] in ACTIONS:
             body = self._json_body() or {}
             agent = str(body.get("agent") or DEFAULT_AGENT)
@@ -455,6 +540,20 @@ class _Handler(QuietHandler):
             self.send(204 if done else 404, b"", headers=ok)
         else:
             self.send(404, {"error": "not_found"}, headers=ok)
+
+    def _sign_in(self, agent: str, tenant: str) -> tuple[str, str] | None:
+        """The simulated agent (default: the chosen tenant's dev agent, else the default tenant's) signed
+        in at the chosen tenant's dev IdP; answers 400 and returns None when either is malformed."""
+        ok = {"Cache-Control": "no-store"}
+        if (agent and not AGENT_NAME.match(agent)) or (tenant and not TENANT_ID.match(tenant)):
+            self.send(400, {"error": "agent"}, headers=ok)
+            return None
+        if not agent and not tenant:
+            agent = DEFAULT_AGENT
+        signed = self.app.sign_in(agent or None, tenant or None)
+        if signed is None:
+            self.send(400, {"error": "tenant"}, headers=ok)
+        return signed
 
     def _oidc(self) -> None:
         if self.command == "GET" and self._path() == "/dev/oidc/authorize":

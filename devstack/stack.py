@@ -565,6 +565,13 @@ class DevStack:
         tenant: str | None = None,
     ) -> dict[str, Any]:
         config = self.tenant_config[self._tenant(tenant or self.contact_tenants.get(contact_id))]
+        if tenant is not None and contact_id not in self.contact_tenants:
+            # the event of a contact on that tenant's instance: Connect now knows the contact there
+            self.contact_tenants[contact_id] = config.id
+            self.contacts.setdefault(contact_id, initial_contact_id)
+            if contact_id not in self.connect.contacts:
+                instance = config.instance_arn if self.multi_tenant else None
+                self.connect.add_contact(contact_id, initial_contact_id, instance_arn=instance)
         return {
             "Name": "ContactFlowEvent",
             "Details": {

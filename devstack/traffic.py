@@ -12,9 +12,11 @@ The `Tally` counts what happened as the simulation saw it (answers of the API, t
 agent route — never the metrics), per month, in the report's terms; `make report-demo` and the
 tests compare the report with it.
 
-    python -m devstack.traffic --tenant demostad --month 2026-11 --cloudwatch-url http://127.0.0.1:PORT
+    python -m devstack.traffic --month 2026-11 --cloudwatch-url http://127.0.0.1:PORT --tally DIR
 
-runs one tenant on its own dev stack and sends the metrics to a shared CloudWatch (devstack/report_demo.py).
+runs every tenant of one (multi-tenant) dev stack, their sessions interleaved on one clock as on one
+deployment, and sends the metrics to a shared CloudWatch (devstack/report_demo.py); `--tenant T`
+(repeatable) limits it to those tenants.
 """
 
 from __future__ import annotations
@@ -95,7 +97,7 @@ def _outcomes(**overrides: float) -> dict[str, float]:
 
 
 PROFILES = {
-    "demostad": Profile(22, 1.5, {"demo": 0.6, "belastingen": 0.4}, _outcomes(), brute_force_attempts=25),
+    "default": Profile(22, 1.5, {"demo": 0.6, "belastingen": 0.4}, _outcomes(), brute_force_attempts=25),
     "demodorp": Profile(
         6,
         0.5,
@@ -242,19 +244,50 @@ def clear_of(seconds: float, bounds: tuple[int, ...], margin: int = 5) -> int:
 
 
 # -- running ----------------------------------------------------------------------------------------
+@dataclass
+class Timeline:
+    """One time-ordered queue of steps for one stack (one clock), shared by the tenants' simulations."""
+
+    stack: Any
+    queue: list[tuple[float, int, Iterator[float]]] = field(default_factory=list)
+    seq: Iterator[int] = field(default_factory=itertools.count)
+    sweeps: set[int] = field(default_factory=set)  # the 5-minute sweep sweeps every tenant: once per tick
+
+    def push(self, at: float, script: Iterator[float]) -> None:
+        heapq.heappush(self.queue, (at, next(self.seq), script))
+
+    def drain(self, progress: Callable[[float], None] | None = None) -> None:
+        while self.queue:
+            at, _, script = heapq.heappop(self.queue)
+            if at > float(self.stack.clock.now()):
+                self.stack.clock.set(at)
+            try:
+                following = next(script)
+            except StopIteration:
+                continue
+            self.push(following, script)
+            if progress:
+                progress(at)
+
+
 class Simulation:
     """Runs plans on a dev stack for one tenant, in simulated time order."""
 
-    def __init__(self, stack: Any, tenant: str, seed: int = 1, wallet: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        stack: Any,
+        tenant: str,
+        seed: int = 1,
+        wallet: dict[str, str] | None = None,
+        timeline: Timeline | None = None,
+    ) -> None:
         self.stack = stack
         self.tenant = tenant
         self.wallet = wallet or WALLET
         self.seen: list[str] = []  # every session id, code, contact id and secret it handled (privacy tests)
         self.rng = random.Random(seed)  # noqa: S311 (a simulation, nothing secret)
         self.tally = Tally()
-        self._queue: list[tuple[float, int, Iterator[float]]] = []
-        self._seq = itertools.count()
-        self._sweeps: set[int] = set()
+        self.timeline = timeline or Timeline(stack)
         self._tenant_args = _tenant_arguments(stack, tenant)
 
     # the facade, for this tenant (a multi-tenant stack takes tenant=...; a single-tenant one must serve it)
@@ -267,21 +300,14 @@ class Simulation:
     def now(self) -> float:
         return float(self.stack.clock.now())
 
-    def run(self, plans: list[Plan], progress: Callable[[float], None] | None = None) -> Tally:
+    def plan(self, plans: list[Plan]) -> None:
+        """Queue the plans on the timeline (run them with `run([])` or `Timeline.drain`)."""
         for plan in plans:
-            script = self._script(plan)
-            heapq.heappush(self._queue, (plan.at, next(self._seq), script))
-        while self._queue:
-            at, _, script = heapq.heappop(self._queue)
-            if at > self.now():
-                self.stack.clock.set(at)
-            try:
-                following = next(script)
-            except StopIteration:
-                continue
-            heapq.heappush(self._queue, (following, next(self._seq), script))
-            if progress:
-                progress(at)
+            self.timeline.push(plan.at, self._script(plan))
+
+    def run(self, plans: list[Plan], progress: Callable[[float], None] | None = None) -> Tally:
+        self.plan(plans)
+        self.timeline.drain(progress)
         return self.tally
 
     def _script(self, plan: Plan) -> Iterator[float]:
@@ -295,9 +321,9 @@ class Simulation:
         """The cleanup schedule runs every 5 minutes; the first run at or after `expires_at` deletes
         the session (`expires_at <= now`). Only the runs that find something are simulated."""
         tick = -(-expires_at // SWEEP_SECONDS) * SWEEP_SECONDS
-        if tick not in self._sweeps:
-            self._sweeps.add(tick)
-            heapq.heappush(self._queue, (tick + STEP_OFFSET, next(self._seq), self._sweep()))
+        if tick not in self.timeline.sweeps:
+            self.timeline.sweeps.add(tick)
+            self.timeline.push(tick + STEP_OFFSET, self._sweep())
         return tick + STEP_OFFSET
 
     def _sweep(self) -> Iterator[float]:
@@ -422,6 +448,20 @@ class Simulation:
             yield self.now() + self.rng.uniform(8, 20)
 
 
+def run_tenants(
+    stack: Any, plans: dict[str, list[Plan]], seed: int = 1, wallet: dict[str, str] | None = None
+) -> dict[str, Simulation]:
+    """Several tenants' plans on one stack, interleaved in time order as on one deployment; each
+    tenant's simulation tallies its own tenant's events."""
+    timeline = Timeline(stack)
+    simulations = {}
+    for i, (tenant, tenant_plans) in enumerate(plans.items()):
+        simulations[tenant] = Simulation(stack, tenant, seed=seed + i, wallet=wallet, timeline=timeline)
+        simulations[tenant].plan(tenant_plans)
+    timeline.drain()
+    return simulations
+
+
 def _tenant_arguments(stack: Any, tenant: str) -> dict[str, str]:
     """`tenant=` for a dev stack that serves several tenants; a single-tenant stack must be this one's."""
     if "tenant" in inspect.signature(stack.api).parameters and "tenant" in inspect.signature(stack.call).parameters:
@@ -441,23 +481,28 @@ def month_bounds(text: str) -> tuple[datetime, datetime]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m devstack.traffic", description=__doc__)
-    parser.add_argument("--tenant", required=True)
+    parser.add_argument("--tenant", action="append", help="only this tenant of the stack (repeatable)")
     parser.add_argument("--month", required=True, help="YYYY-MM")
     parser.add_argument("--cloudwatch-url", required=True, help="the shared CloudWatch (moto) the metrics go to")
-    parser.add_argument("--tally", type=Path, required=True, help="where to write what happened (JSON)")
+    parser.add_argument("--tally", type=Path, required=True, help="directory for what happened (<tenant>.json)")
     parser.add_argument("--seed", type=int, default=11)
     args = parser.parse_args(argv)
     from devstack import DevStack
 
-    profile = PROFILES.get(args.tenant) or PROFILES["demodorp"]
     start, end = month_bounds(args.month)
-    plans = plan_month(profile, start, end, args.seed)
-    with DevStack(settings={"IDBELLEN_TENANT": args.tenant}, cloudwatch_url=args.cloudwatch_url) as stack:
+    with DevStack(cloudwatch_url=args.cloudwatch_url) as stack:
+        tenants = args.tenant or stack.tenants
+        plans = {
+            t: plan_month(PROFILES.get(t) or PROFILES["demodorp"], start, end, args.seed + i)
+            for i, t in enumerate(tenants)
+        }
         stack.clock.set(start.timestamp())
-        tally = Simulation(stack, args.tenant, seed=args.seed).run(plans)
+        simulations = run_tenants(stack, plans, seed=args.seed)
         stack.flush_metrics()
-    args.tally.write_text(tally.to_json(), encoding="utf-8")
-    print(f"{args.tenant}: {len(plans)} plans simulated", file=sys.stderr)
+    args.tally.mkdir(parents=True, exist_ok=True)
+    for tenant, simulation in simulations.items():
+        (args.tally / f"{tenant}.json").write_text(simulation.tally.to_json(), encoding="utf-8")
+        print(f"{tenant}: {len(plans[tenant])} plans simulated", file=sys.stderr)
     return 0
 
 

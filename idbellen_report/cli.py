@@ -31,6 +31,19 @@ def configured_purposes() -> list[str]:
     return [str(k) for k in value] if isinstance(value, dict) else []
 
 
+def registry_details(parameter_path: str, tenant: str, ssm: Any) -> tuple[str, list[str]] | None:
+    """(display name, purpose ids) of `tenant` from the deployment's tenant registry (the same
+    validated documents the functions read), or None when the registry has no such tenant."""
+    from idbellen import tenants
+
+    documents = tenants.read_documents(parameter_path, ssm)
+    raw = documents.get(f"{parameter_path.rstrip('/')}/{tenant}")
+    if raw is None:
+        return None
+    entry = tenants.parse(raw, tenant)
+    return entry.display_name, list(entry.purposes)
+
+
 def write_report(
     client: Any,
     tenant: str,
@@ -64,7 +77,13 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--timezone", default="Europe/Amsterdam", help="months are calendar months in this zone")
     p.add_argument("--record-ttl", type=int, default=3600, help="IDBELLEN_RECORD_TTL_SECONDS of the deployment")
     p.add_argument("--sweep-minutes", type=int, default=5, help="the cleanup schedule's interval (SweepSchedule)")
-    p.add_argument("--name", help="display name of the municipality (default: the tenant id)")
+    p.add_argument("--name", help="display name of the municipality (default: from the registry, else the id)")
+    p.add_argument(
+        "--registry-path",
+        default=os.environ.get("IDBELLEN_TENANTS_PARAMETER_PATH", ""),
+        help="the tenant registry SSM path (default: IDBELLEN_TENANTS_PARAMETER_PATH): names and purposes",
+    )
+    p.add_argument("--ssm-endpoint-url", default=None, help="SSM endpoint for the registry (e.g. a dev stack's moto)")
     p.add_argument("--region", default=None, help="AWS region (default: the AWS configuration)")
     p.add_argument("--endpoint-url", default=None, help="CloudWatch endpoint (e.g. a dev stack's moto)")
     p.add_argument("--pdf", action="store_true", help="also print each page to PDF with headless Chromium")
@@ -77,8 +96,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("--min-count must be at least 2", file=sys.stderr)
         return 2
     last = args.last or args.first
-    purposes = [p for p in args.purposes.split(",") if p] or configured_purposes()
+    purposes = [p for p in args.purposes.split(",") if p]
     client = client_for(args.region, args.endpoint_url)
+    details: dict[str, tuple[str, list[str]]] = {}
+    if args.registry_path:
+        import boto3
+
+        ssm = boto3.client("ssm", region_name=args.region, endpoint_url=args.ssm_endpoint_url)
+        for tenant in args.tenant:
+            found = registry_details(args.registry_path, tenant, ssm)
+            if found is None:
+                print(f"tenant {tenant!r} is not in the registry at {args.registry_path}", file=sys.stderr)
+                return 2
+            details[tenant] = found
     now = datetime.now(UTC)
     written = []
     for month in months(args.first, last):
@@ -93,13 +123,13 @@ def main(argv: Sequence[str] | None = None) -> int:
                 tenant,
                 month,
                 args.out,
-                purposes=purposes,
+                purposes=purposes or (details[tenant][1] if tenant in details else configured_purposes()),
                 k=args.min_count,
                 zone=args.timezone,
                 record_ttl_seconds=args.record_ttl,
                 sweep_seconds=args.sweep_minutes * 60,
                 now=now,
-                name=args.name if len(args.tenant) == 1 else None,
+                name=args.name if args.name and len(args.tenant) == 1 else details.get(tenant, ("", []))[0] or None,
             )
             written.append(target)
             print(target)

@@ -40,11 +40,16 @@ def test_bench_smoke_run_writes_every_key(tmp_path: Path) -> None:
     for key in ("flows", "errors", "items_left", "flows_per_s", "baseline_ops_per_s"):
         assert key in load
     assert load["errors"] == 0 and load["items_left"] == 0, load
+    two = results["load_tenants"]  # two municipalities: every flow read by its own tenant's agent
+    assert two["tenants"] == 2 and two["errors"] == 0 and two["items_left"] == 0, two
+    assert sum(two["flows_per_tenant"].values()) == two["flows"] and len(two["flows_per_tenant"]) == 2, two
     assert results["artifact_mb"] > 0
     assert {b["key"] for b in results["budgets"]} >= {
         "import_ratio.dtmf",
         "peak_rss_mb.dtmf",
         "load.errors",
+        "load_tenants.errors",
+        "load_tenants.items_left",
         "cold_callback_ms",
         "latency_detail.dtmf_vs_own_floor.p50",
     }

@@ -110,6 +110,12 @@ def _has_focus_ring(target: Page | Frame) -> bool:
 def test_citizen_page_by_keyboard_only(web: Session) -> None:
     page = web.page("/citizen/index.html")
     page.locator("#call:enabled").wait_for()
+    # two municipalities in the dev stack: the municipality and purpose choices come first (issue 14;
+    # tests/browser/test_tenant_picker.py), each with a visible focus ring
+    for control in ("tenant", "purpose"):
+        page.keyboard.press("Tab")
+        assert _focused(page) == control
+        assert _has_focus_ring(page)
     page.keyboard.press("Tab")
     assert _focused(page) == "call"
     assert _has_focus_ring(page)

@@ -90,7 +90,7 @@ class SimContactClient implements ContactApi {
 
 void (async () => {
   const params = new URLSearchParams(window.location.search);
-  const { panel } = await bootPanel(await simAuth(params.get("agent")));
+  const { panel } = await bootPanel(await simAuth(params.get("agent"), params.get("tenant")));
   const parentWin = window.parent;
   if (parentWin === window) return; // opened on its own: stays "no call"
   const post = (m: FromApp) => parentWin.postMessage(m, window.location.origin);

@@ -122,7 +122,7 @@ class SimStreams {
 
 void (async () => {
   const params = new URLSearchParams(window.location.search);
-  const { panel } = await bootPanel(await simAuth(params.get("agent")));
+  const { panel } = await bootPanel(await simAuth(params.get("agent"), params.get("tenant")));
   const parentWin = window.parent;
   if (parentWin === window) return;
   const streams = new SimStreams();

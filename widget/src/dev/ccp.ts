@@ -15,6 +15,9 @@
 // - Streams: the agent's contact snapshot (connecting / connected / missed / rejected / ended, connection
 //   agent or monitoring, attributes null while monitoring); the page turns snapshot changes into Streams'
 //   contact events.
+// Several municipalities (issue 14): `?tenant=<id>` (or the picker on the page) signs the agent in at
+// that municipality's dev identity provider (default agent: that tenant's dev agent). The claims the
+// panel's API calls carry come from that IdP; the desk lists only contacts on that tenant's instance.
 import type { BaseContactLifecycleEvent, ParticipantData, ParticipantState } from "@amazon-connect/contact";
 import type {
   FromApp,
@@ -38,6 +41,8 @@ interface DeskContact {
 
 interface Desk {
   agent: string;
+  tenant: string;
+  tenant_name: string;
   agents: string[];
   queue: { contact_id: string; attributes: Record<string, string> }[];
   contacts: DeskContact[];
@@ -58,6 +63,7 @@ const $ = (id: string) => {
 
 const params = new URLSearchParams(window.location.search);
 const AGENT_PARAM = params.get("agent");
+const TENANT_PARAM = params.get("tenant");
 const ENTRY: "app" | "streams" = params.get("entry") === "streams" ? "streams" : "app";
 const FAIL = params.get("fail"); // "client": the app's ContactClient cannot be built; "attributes": reads fail
 const host = $("widget-host");
@@ -89,6 +95,7 @@ function short(id: string): string {
 function frameUrl(page: string): string {
   const q = new URLSearchParams({ instance: String(++counter) });
   if (AGENT_PARAM) q.set("agent", AGENT_PARAM);
+  if (TENANT_PARAM) q.set("tenant", TENANT_PARAM);
   if (FAIL === "client") q.set("fail", "client");
   return `../agent/${page}?${q.toString()}`;
 }
@@ -280,6 +287,13 @@ function render(desk: Desk): void {
   if (signature === rendered) return;
   rendered = signature;
   $("agent-name").textContent = desk.agent;
+  $("tenant-name").textContent = desk.tenant_name;
+  document.body.dataset.tenant = desk.tenant;
+  const choice = $("tenant-choice") as HTMLSelectElement;
+  if (choice.options.length > 0 && choice.dataset.signedIn !== desk.tenant) {
+    choice.value = desk.tenant; // once: afterwards it is the person's choice until they sign in again
+    choice.dataset.signedIn = desk.tenant;
+  }
   $("entry-name").textContent = ENTRY === "app" ? "agent-werkplek (app per gesprek)" : "Streams-CCP";
   const busy = desk.contacts.some((c) => c.role === "agent");
   $("queue").replaceChildren(
@@ -394,7 +408,10 @@ let desk: Desk | null = null;
 
 async function refresh(): Promise<void> {
   try {
-    const query = AGENT_PARAM ? "?" + new URLSearchParams({ agent: AGENT_PARAM }).toString() : "";
+    const q = new URLSearchParams();
+    if (AGENT_PARAM) q.set("agent", AGENT_PARAM);
+    if (TENANT_PARAM) q.set("tenant", TENANT_PARAM);
+    const query = q.toString() ? "?" + q.toString() : "";
     desk = (await api("GET", "/dev/api/desk" + query)) as Desk;
     agent = desk.agent;
     follow(new Map(desk.contacts.map((c) => [c.contact_id, c])));
@@ -448,7 +465,35 @@ $("reload").addEventListener("click", () => {
   if (ENTRY === "streams") streamsFrame?.contentWindow?.location.reload();
   else if (selected) instanceFor(selected)?.frame.contentWindow?.location.reload();
 });
-$("call-unverified").addEventListener("click", () => void api("POST", "/dev/api/call", { digits: "" }).then(refresh));
+// a call without Yivi to this agent's municipality's number
+$("call-unverified").addEventListener(
+  "click",
+  () => void api("POST", "/dev/api/call", { digits: "", tenant: desk?.tenant }).then(refresh),
+);
+
+// -- which municipality's agent signs in: a new sign-in at that tenant's dev IdP (page reload) ------
+async function tenantPicker(): Promise<void> {
+  let tenants: { id: string; display_name: string }[] = [];
+  try {
+    tenants = (await api("GET", "/tenants")) as { id: string; display_name: string }[];
+  } catch {
+    tenants = [];
+  }
+  if (!Array.isArray(tenants) || tenants.length < 2) return; // one municipality: nothing to choose
+  const choice = $("tenant-choice") as HTMLSelectElement;
+  choice.replaceChildren(
+    ...tenants.map((t) => Object.assign(document.createElement("option"), { value: t.id, textContent: t.display_name })),
+  );
+  choice.value = desk?.tenant ?? TENANT_PARAM ?? tenants[0].id;
+  if (desk) choice.dataset.signedIn = desk.tenant;
+  $("tenant-pick").hidden = false;
+  $("tenant-switch").addEventListener("click", () => {
+    const q = new URLSearchParams({ tenant: choice.value });
+    if (ENTRY === "streams") q.set("entry", "streams");
+    window.location.search = q.toString(); // that tenant's dev agent; no agent name carried over
+  });
+}
+void tenantPicker();
 
 if (ENTRY === "streams") {
   streamsFrame = document.createElement("iframe");

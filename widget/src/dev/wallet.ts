@@ -4,6 +4,7 @@
 interface OpenSession {
   ref: string;
   purpose: string;
+  tenant: string; // the municipality's display name
   age_s: number;
 }
 
@@ -24,7 +25,7 @@ async function api(method: string, path: string, body?: unknown): Promise<unknow
   return r.status === 204 ? null : r.json();
 }
 
-let pendingDial: string | null = null;
+let pendingDial: { digits: string; number: string } | null = null;
 
 async function refresh(): Promise<void> {
   let sessions: OpenSession[] = [];
@@ -39,7 +40,7 @@ async function refresh(): Promise<void> {
     ...sessions.map((s) => {
       const li = document.createElement("li");
       const label = document.createElement("span");
-      label.textContent = `Verzoek voor "${s.purpose}" (${s.age_s} s geleden)`;
+      label.textContent = `Verzoek van ${s.tenant} voor "${s.purpose}" (${s.age_s} s geleden)`;
       const yes = document.createElement("button");
       yes.type = "button";
       yes.className = "disclose";
@@ -65,7 +66,7 @@ async function disclose(ref: string, decline: boolean): Promise<void> {
     out.textContent = "Geweigerd. De app belt niet.";
     ($("dial") as HTMLButtonElement).hidden = true;
   } else {
-    pendingDial = r.digits;
+    pendingDial = { digits: r.digits, number: r.number ?? "" };
     out.textContent = `Gedeeld. De echte app belt nu ${r.number ?? ""} met de code erachter; klik op "Bellen (gesimuleerd)" om dat na te spelen.`;
     ($("dial") as HTMLButtonElement).hidden = false;
   }
@@ -74,10 +75,10 @@ async function disclose(ref: string, decline: boolean): Promise<void> {
 
 $("dial").addEventListener("click", async () => {
   if (!pendingDial) return;
-  const digits = pendingDial;
+  const { digits, number } = pendingDial;
   pendingDial = null;
   ($("dial") as HTMLButtonElement).hidden = true;
-  await api("POST", "/dev/api/call", { digits });
+  await api("POST", "/dev/api/call", { digits, number }); // the number decides whose instance answers
   $("dial-out").textContent = "Gebeld: het gesprek staat in de wachtrij van de gesimuleerde agent-werkplek.";
 });
 void refresh();

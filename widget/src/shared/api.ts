@@ -63,6 +63,13 @@ export interface Disclosure {
   expires_at: number;
 }
 
+/** One municipality as the public `GET /tenants` lists it (the default first). */
+export interface PublicTenant {
+  id: string;
+  display_name: string;
+  purposes: { id: string; label: { nl?: string; en?: string } | string | null }[];
+}
+
 export interface SessionStart {
   session_id: string;
   sessionPtr: { u: string; irmaqr: string };

@@ -39,8 +39,10 @@ export interface CitizenConfig {
   purpose: string;
   /** how often the status is polled, in milliseconds */
   poll_ms: number;
-  /** the KCC's ordinary number, shown when starting fails ("" = not shown) */
+  /** the KCC's ordinary number, shown when starting fails ("" = not shown); the default tenant's */
   fallback_phone: string;
+  /** with several municipalities: each one's ordinary number by tenant id (a tenant not listed: none) */
+  fallback_phones: Record<string, string>;
 }
 
 function str(v: unknown, fallback = ""): string {
@@ -136,12 +138,16 @@ export function parseCitizenConfig(raw: unknown): CitizenConfig {
   const o = (raw && typeof raw === "object" ? raw : {}) as Record<string, unknown>;
   const poll = typeof o.poll_ms === "number" && o.poll_ms >= 250 ? o.poll_ms : 1500;
   const phone = str(o.fallback_phone).replace(/[^+\d ]/g, "");
+  const phones: Record<string, string> = {};
+  const fp = (o.fallback_phones && typeof o.fallback_phones === "object" ? o.fallback_phones : {}) as Record<string, unknown>;
+  for (const [k, v] of Object.entries(fp)) phones[k] = str(v).replace(/[^+\d ]/g, "");
   return {
     api_base: apiBase(o.api_base),
     language: pickLang(o.language),
     purpose: str(o.purpose, "demo"),
     poll_ms: poll,
     fallback_phone: phone,
+    fallback_phones: phones,
   };
 }
 

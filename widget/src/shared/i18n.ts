@@ -36,6 +36,10 @@ const nl = {
   newWindow: "(opent in nieuw venster)",
   // citizen page
   citizenTitle: "Bellen met Yivi",
+  tenantLabel: "Gemeente",
+  purposeLabel: "Waar gaat uw vraag over?",
+  choiceLegend: "Wie wilt u bellen?",
+  callingTenant: "U belt met",
   citizenIntro:
     "Bel ons en laat vooraf met de Yivi-app zien wie u bent. De medewerker ziet dan meteen uw gegevens en hoeft u geen controlevragen te stellen.",
   callButton: "Bellen met Yivi",
@@ -94,6 +98,10 @@ const en: Texts = {
   openIn: "Open in",
   newWindow: "(opens in a new window)",
   citizenTitle: "Call with Yivi",
+  tenantLabel: "Municipality",
+  purposeLabel: "What is your question about?",
+  choiceLegend: "Whom do you want to call?",
+  callingTenant: "You are calling",
   citizenIntro:
     "Call us and show who you are with the Yivi app first. The agent then sees your details right away and needs no security questions.",
   callButton: "Call with Yivi",
