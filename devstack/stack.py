@@ -131,6 +131,9 @@ class CallResult:
     prompts: list[str] = field(default_factory=list)
     lambda_result: dict[str, str] = field(default_factory=dict)
     path: list[str] = field(default_factory=list)
+    # every answer of the DTMF function during the call, in order (the flow asks again after a pause
+    # when a code is not verified yet); `lambda_result` is the last one
+    lambda_results: list[dict[str, str]] = field(default_factory=list)
 
 
 class DevStack:
@@ -417,7 +420,8 @@ class DevStack:
             initial_contact_id=initial,
         )
         dtmf = [i for i in run.invocations if i.action == "RedeemCallCode" and i.outcome == "ok"]
-        lambda_result = {k: str(v) for k, v in dtmf[-1].response.items()} if dtmf else {}
+        lambda_results = [{k: str(v) for k, v in i.response.items()} for i in dtmf]
+        lambda_result = lambda_results[-1] if lambda_results else {}
         if run.contact_id not in self.connect.contacts:
             self.connect.add_contact(run.contact_id, run.initial_contact_id)
         self.connect.set_attributes(run.initial_contact_id, dict(run.attributes))  # Connect's contact record
@@ -429,6 +433,7 @@ class DevStack:
             list(run.prompts),
             lambda_result,
             list(run.path),
+            lambda_results,
         )
 
     def _flow_simulator(self) -> Any:

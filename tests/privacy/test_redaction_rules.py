@@ -69,14 +69,14 @@ def _records_through(log: logging.Logger, emit: Any) -> str:
     saved = [(h, getattr(h, "stream", None)) for h in log.handlers]
     for handler, _ in saved:
         if isinstance(handler, logging.StreamHandler):
-            handler.setStream(buffer)
+            handler.stream = buffer  # not setStream: it flushes the old stream, which may be closed
     try:
         with redirect_stdout(buffer):
             emit()
     finally:
         for handler, stream in saved:
             if isinstance(handler, logging.StreamHandler) and stream is not None:
-                handler.setStream(stream)
+                handler.stream = stream
     return buffer.getvalue()
 
 
