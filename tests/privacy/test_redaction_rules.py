@@ -289,3 +289,149 @@ def test_lite_logger_lines_are_json_with_scrubbed_extras() -> None:
     assert line["message"] == f"number {REDACTED}"
     assert line["detail"] == REDACTED
     assert line["level"] == "WARNING"
+
+
+# -- the DTMF function's stdlib logger and metrics (observability_lite), line by line ------------------
+class _Context:
+    function_name = "idbellen-dtmf"
+    memory_limit_in_mb = 256
+    invoked_function_arn = "arn:aws:lambda:eu-central-1:123456789012:function:idbellen-dtmf"
+    aws_request_id = "req-1"
+
+
+def _lines(emit: Any) -> list[dict[str, Any]]:
+    buffer = io.StringIO()
+    with redirect_stdout(buffer):
+        emit()
+    return [json.loads(line) for line in buffer.getvalue().splitlines() if line.strip()]
+
+
+def test_a_lite_log_line_has_exactly_the_powertools_keys_and_the_invocation_context(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("_X_AMZN_TRACE_ID", "Root=1-abc-def;Parent=xyz;Sampled=0")
+    log = observability_lite.LiteLogger(service="svc", name="idbellen.test.lines")
+
+    @log.inject_lambda_context
+    def handler(event: Any, context: Any) -> None:
+        log.info("hello", extra={"error_code": "x"})
+
+    lines = _lines(lambda: handler({}, _Context()))
+    assert len(lines) == 1
+    line = lines[0]
+    assert set(line) == {
+        "level",
+        "location",
+        "message",
+        "timestamp",
+        "service",
+        "cold_start",
+        "function_name",
+        "function_memory_size",
+        "function_arn",
+        "function_request_id",
+        "xray_trace_id",
+        "error_code",
+    }
+    assert line["level"] == "INFO"
+    assert line["message"] == "hello"
+    assert line["service"] == "svc"
+    assert line["location"].rsplit(":", 1)[1].isdigit()
+    assert line["xray_trace_id"] == "1-abc-def"
+    assert line["error_code"] == "x"
+    assert line["cold_start"] is True
+    assert line["function_name"] == "idbellen-dtmf"
+    assert line["function_memory_size"] == 256
+    assert line["function_arn"] == _Context.invoked_function_arn
+    assert line["function_request_id"] == "req-1"
+    import re
+
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}\+0000", line["timestamp"])
+    # the second invocation is warm, and the context is cleared after each one
+    second = _lines(lambda: handler({}, _Context()))[0]
+    assert second["cold_start"] is False
+    after = _lines(lambda: log.info("outside"))[0]
+    assert "function_request_id" not in after
+    monkeypatch.setenv("_X_AMZN_TRACE_ID", "no-root")
+    assert "xray_trace_id" not in _lines(lambda: log.info("x"))[0]
+
+
+def test_lite_logger_levels_come_from_the_lambda_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("AWS_LAMBDA_LOG_LEVEL", "POWERTOOLS_LOG_LEVEL", "LOG_LEVEL"):
+        monkeypatch.delenv(name, raising=False)
+    assert observability_lite._log_level() == logging.INFO
+    monkeypatch.setenv("LOG_LEVEL", " debug ")
+    assert observability_lite._log_level() == logging.DEBUG
+    monkeypatch.setenv("POWERTOOLS_LOG_LEVEL", "error")
+    assert observability_lite._log_level() == logging.ERROR
+    monkeypatch.setenv("AWS_LAMBDA_LOG_LEVEL", "WARNING")
+    assert observability_lite._log_level() == logging.WARNING
+    monkeypatch.setenv("AWS_LAMBDA_LOG_LEVEL", "NOISY")
+    assert observability_lite._log_level() == logging.INFO
+    log = observability_lite.LiteLogger(name="idbellen.test.levels")
+    assert log._logger.level == logging.INFO
+    monkeypatch.setenv("AWS_LAMBDA_LOG_LEVEL", "ERROR")
+    log = observability_lite.LiteLogger(name="idbellen.test.levels2")
+    assert log._logger.level == logging.ERROR
+    assert _lines(lambda: (log.debug("d"), log.info("i"), log.warning("w"))) == []
+    errors = _lines(lambda: (log.error("e"), log.exception("x")))
+    assert [line["message"] for line in errors] == ["e", "x"]
+    assert all(line["level"] == "ERROR" for line in errors)
+
+
+def test_lite_logger_levels_each_write_at_their_own_level(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AWS_LAMBDA_LOG_LEVEL", "DEBUG")
+    log = observability_lite.LiteLogger(name="idbellen.test.each-level")
+    lines = _lines(lambda: (log.debug("a %s", "1"), log.info("b"), log.warning("c"), log.error("d")))
+    assert [(line["level"], line["message"]) for line in lines] == [
+        ("DEBUG", "a 1"),
+        ("INFO", "b"),
+        ("WARNING", "c"),
+        ("ERROR", "d"),
+    ]
+    assert all(line["location"].startswith("<lambda>:") for line in lines)
+
+
+@pytest.mark.parametrize(
+    ("disabled", "dev", "expected"),
+    [("", "", False), ("", "true", True), ("false", "true", False), (" TRUE ", "", True), ("1", "", True), ("no", "1", False)],
+)
+def test_lite_metrics_are_disabled_by_powertools_rules(
+    monkeypatch: pytest.MonkeyPatch, disabled: str, dev: str, expected: bool
+) -> None:
+    monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", disabled)
+    monkeypatch.setenv("POWERTOOLS_DEV", dev)
+    assert observability_lite._metrics_disabled() is expected
+
+
+def test_lite_metrics_write_one_emf_document_per_flush(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("POWERTOOLS_METRICS_DISABLED", raising=False)
+    monkeypatch.delenv("POWERTOOLS_DEV", raising=False)
+    metrics = observability_lite.LiteMetrics(namespace="ns", service="svc")
+    metrics.set_default_dimensions(tenant="gemeente-a")
+
+    @metrics.log_metrics
+    def handler(event: Any, context: Any) -> None:
+        metrics.add_metric("A", "Count", 1)
+        metrics.add_metric("A", "Count", 2)
+        metrics.add_metric("B", "Seconds", 3)
+
+    (doc,) = _lines(lambda: handler({}, None))
+    cw = doc["_aws"]["CloudWatchMetrics"]
+    assert cw == [
+        {
+            "Namespace": "ns",
+            "Dimensions": [["tenant", "service"]],
+            "Metrics": [{"Name": "A", "Unit": "Count"}, {"Name": "B", "Unit": "Seconds"}],
+        }
+    ]
+    assert isinstance(doc["_aws"]["Timestamp"], int)
+    assert doc["tenant"] == "gemeente-a"
+    assert doc["service"] == "svc"
+    assert doc["A"] == [1.0, 2.0]
+    assert doc["B"] == [3.0]
+    assert set(doc) == {"_aws", "tenant", "service", "A", "B"}
+    assert _lines(lambda: handler({}, None))[0]["A"] == [1.0, 2.0]  # nothing carried over
+    monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "true")
+    assert _lines(lambda: handler({}, None)) == []
+    assert _lines(lambda: metrics.emit_single("C", "Count", 1, {"tenant": "t"})) == []
