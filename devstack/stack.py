@@ -33,7 +33,7 @@ from devstack.irma_server import DemoIrmaServer, IrmaServerConfig
 from devstack.lambda_context import LambdaContext
 from devstack.lambda_standin import LambdaStandIn
 from devstack.moto_atomic import atomic_dynamodb_requests
-from devstack.moto_conformance import updated_new_like_dynamodb
+from devstack.moto_conformance import unused_placeholders_refused, updated_new_like_dynamodb
 from devstack.provision import provision
 from devstack.wallet import DemoWallet
 
@@ -181,6 +181,7 @@ class DevStack:
         self._exit_stack.enter_context(atomic_dynamodb_requests())
         self._exit_stack.enter_context(cloudwatch_like_aws())
         self._exit_stack.enter_context(updated_new_like_dynamodb())
+        self._exit_stack.enter_context(unused_placeholders_refused())
         self.moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
         self.moto.start()
         self._started.append(self.moto)
