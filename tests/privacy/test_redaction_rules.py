@@ -14,6 +14,7 @@ import io
 import json
 import logging
 import sys
+import warnings
 from contextlib import redirect_stdout
 from typing import Any
 
@@ -272,7 +273,14 @@ def test_metric_dimensions_allow_known_breakdowns_with_short_lowercase_tokens_on
         "reason": "not_found",
     }
     odd = metric_dimensions("t", "s", {"purpose": BSN + "x" * 40, "reason": 7, "trigger": "a b", "result": "-x"})
-    assert odd == {"tenant": "t", "service": "s", "purpose": "other", "reason": "other", "trigger": "other", "result": "other"}
+    assert odd == {
+        "tenant": "t",
+        "service": "s",
+        "purpose": "other",
+        "reason": "other",
+        "trigger": "other",
+        "result": "other",
+    }
     assert metric_dimensions("t", "s", {"result": "a" * 40})["result"] == "a" * 40
     assert metric_dimensions("t", "s", {"result": "a" * 41})["result"] == "other"
     assert metric_dimensions("t", "s", {"result": "9x"})["result"] == "9x"
@@ -393,7 +401,14 @@ def test_lite_logger_levels_each_write_at_their_own_level(monkeypatch: pytest.Mo
 
 @pytest.mark.parametrize(
     ("disabled", "dev", "expected"),
-    [("", "", False), ("", "true", True), ("false", "true", False), (" TRUE ", "", True), ("1", "", True), ("no", "1", False)],
+    [
+        ("", "", False),
+        ("", "true", True),
+        ("false", "true", False),
+        (" TRUE ", "", True),
+        ("1", "", True),
+        ("no", "1", False),
+    ],
 )
 def test_lite_metrics_are_disabled_by_powertools_rules(
     monkeypatch: pytest.MonkeyPatch, disabled: str, dev: str, expected: bool
@@ -434,3 +449,65 @@ def test_lite_metrics_write_one_emf_document_per_flush(monkeypatch: pytest.Monke
     monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "true")
     assert _lines(lambda: handler({}, None)) == []
     assert _lines(lambda: metrics.emit_single("C", "Count", 1, {"tenant": "t"})) == []
+
+
+def test_making_the_function_logger_adds_the_filter_to_the_logger_and_every_handler() -> None:
+    def filters(f: logging.Filterer) -> int:
+        return sum(isinstance(x, RedactionFilter) for x in f.filters)
+
+    log = observability.logger._logger
+    before = (filters(log), [filters(h) for h in _own_handlers(log)])
+    made = observability._make_logger()
+    assert made.service == "idbellen"
+    assert made.log_uncaught_exceptions is False  # True would hand tracebacks to an unfiltered hook
+    assert made._logger is log
+    assert filters(log) == before[0] + 1
+    assert [filters(h) for h in _own_handlers(log)] == [n + 1 for n in before[1]]
+
+
+@pytest.mark.parametrize("which", ["observability", "observability_lite"])
+def test_the_tenant_set_for_an_invocation_is_the_breakdown_metrics_tenant(which: str) -> None:
+    module = observability if which == "observability" else observability_lite
+    module.set_tenant("gemeente-b")
+    warnings.simplefilter("ignore")  # Powertools warns that the tenant dimension is replaced: that is the point
+    try:
+        docs = _lines(lambda: module.count_by("CallsVerified", purpose="demo"))
+    finally:
+        module.set_tenant("default")
+    (doc,) = [d for d in docs if "_aws" in d]
+    assert doc["tenant"] == "gemeente-b"
+    assert doc["purpose"] == "demo"
+
+
+def test_every_lite_log_level_keeps_its_extra_fields(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AWS_LAMBDA_LOG_LEVEL", "DEBUG")
+    log = observability_lite.LiteLogger(name="idbellen.test.extras")
+    lines = _lines(
+        lambda: (
+            log.debug("d", extra={"error_code": "a"}),
+            log.info("i", extra={"error_code": "b"}),
+            log.warning("w", extra={"error_code": "c"}),
+            log.error("e", extra={"error_code": "d"}),
+            log.exception("x", extra={"error_code": "e"}),
+        )
+    )
+    assert [line["error_code"] for line in lines] == ["a", "b", "c", "d", "e"]
+
+
+def test_lite_metrics_units_lines_and_timestamps(monkeypatch: pytest.MonkeyPatch) -> None:
+    import enum
+    import time
+
+    class Unit(enum.Enum):
+        SECONDS = "Seconds"
+
+    assert observability_lite._unit(Unit.SECONDS) == "Seconds"
+    assert observability_lite._unit("Count") == "Count"
+    monkeypatch.delenv("POWERTOOLS_METRICS_DISABLED", raising=False)
+    monkeypatch.setenv("POWERTOOLS_DEV", "true")
+    assert observability_lite._metrics_disabled() is True  # unset (not empty): POWERTOOLS_DEV decides
+    monkeypatch.delenv("POWERTOOLS_DEV")
+    raw = observability_lite._emf("ns", {"tenant": "t"}, {"A": ("Count", [1.0])})
+    assert " " not in raw  # one compact line
+    stamp = json.loads(raw)["_aws"]["Timestamp"]
+    assert abs(stamp - time.time() * 1000) < 60_000
