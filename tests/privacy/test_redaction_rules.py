@@ -14,6 +14,7 @@ import io
 import json
 import logging
 import sys
+import uuid
 import warnings
 from contextlib import redirect_stdout
 from typing import Any
@@ -26,6 +27,12 @@ BSN = "999990019"
 PHONE = "+31612345678"
 TOKEN = "A" * 31 + "b"  # 32 token characters
 SECRET = "s3cr3t-value-only-this-process-saw"
+
+
+def _fresh(name: str) -> str:
+    """A logger name no earlier LiteLogger used: an existing logger keeps its first owner's handler, and
+    mutmut runs this module more than once in one process."""
+    return f"{name}.{uuid.uuid4().hex}"
 
 
 def _has_filter(filterer: logging.Filterer) -> bool:
@@ -55,7 +62,7 @@ def test_the_lite_logger_of_the_dtmf_and_session_functions_carries_the_filter() 
 
     for module in (dtmf, session):
         assert module.logger is observability_lite.logger
-    fresh = observability_lite.LiteLogger(name="idbellen.test.fresh-lite")
+    fresh = observability_lite.LiteLogger(name=_fresh("idbellen.test.fresh-lite"))
     for log in (observability_lite.logger._logger, fresh._logger):
         assert _has_filter(log)
         assert _own_handlers(log)
@@ -289,7 +296,7 @@ def test_metric_dimensions_allow_known_breakdowns_with_short_lowercase_tokens_on
 
 
 def test_lite_logger_lines_are_json_with_scrubbed_extras() -> None:
-    log = observability_lite.LiteLogger(name="idbellen.test.json-lines")
+    log = observability_lite.LiteLogger(name=_fresh("idbellen.test.json-lines"))
     buffer = io.StringIO()
     with redirect_stdout(buffer):
         log.warning("number %s", PHONE, extra={"detail": BSN})
@@ -318,7 +325,7 @@ def test_a_lite_log_line_has_exactly_the_powertools_keys_and_the_invocation_cont
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("_X_AMZN_TRACE_ID", "Root=1-abc-def;Parent=xyz;Sampled=0")
-    log = observability_lite.LiteLogger(service="svc", name="idbellen.test.lines")
+    log = observability_lite.LiteLogger(service="svc", name=_fresh("idbellen.test.lines"))
 
     @log.inject_lambda_context
     def handler(event: Any, context: Any) -> None:
@@ -376,10 +383,10 @@ def test_lite_logger_levels_come_from_the_lambda_environment(monkeypatch: pytest
     assert observability_lite._log_level() == logging.WARNING
     monkeypatch.setenv("AWS_LAMBDA_LOG_LEVEL", "NOISY")
     assert observability_lite._log_level() == logging.INFO
-    log = observability_lite.LiteLogger(name="idbellen.test.levels")
+    log = observability_lite.LiteLogger(name=_fresh("idbellen.test.levels"))
     assert log._logger.level == logging.INFO
     monkeypatch.setenv("AWS_LAMBDA_LOG_LEVEL", "ERROR")
-    log = observability_lite.LiteLogger(name="idbellen.test.levels2")
+    log = observability_lite.LiteLogger(name=_fresh("idbellen.test.levels2"))
     assert log._logger.level == logging.ERROR
     assert _lines(lambda: (log.debug("d"), log.info("i"), log.warning("w"))) == []
     errors = _lines(lambda: (log.error("e"), log.exception("x")))
@@ -389,7 +396,7 @@ def test_lite_logger_levels_come_from_the_lambda_environment(monkeypatch: pytest
 
 def test_lite_logger_levels_each_write_at_their_own_level(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AWS_LAMBDA_LOG_LEVEL", "DEBUG")
-    log = observability_lite.LiteLogger(name="idbellen.test.each-level")
+    log = observability_lite.LiteLogger(name=_fresh("idbellen.test.each-level"))
     lines = _lines(lambda: (log.debug("a %s", "1"), log.info("b"), log.warning("c"), log.error("d")))
     assert [(line["level"], line["message"]) for line in lines] == [
         ("DEBUG", "a 1"),
@@ -481,7 +488,7 @@ def test_the_tenant_set_for_an_invocation_is_the_breakdown_metrics_tenant(which:
 
 def test_every_lite_log_level_keeps_its_extra_fields(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AWS_LAMBDA_LOG_LEVEL", "DEBUG")
-    log = observability_lite.LiteLogger(name="idbellen.test.extras")
+    log = observability_lite.LiteLogger(name=_fresh("idbellen.test.extras"))
     lines = _lines(
         lambda: (
             log.debug("d", extra={"error_code": "a"}),
