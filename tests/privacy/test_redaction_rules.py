@@ -518,3 +518,50 @@ def test_lite_metrics_units_lines_and_timestamps(monkeypatch: pytest.MonkeyPatch
     assert " " not in raw  # one compact line
     stamp = json.loads(raw)["_aws"]["Timestamp"]
     assert abs(stamp - time.time() * 1000) < 60_000
+
+
+def test_lite_logger_defaults_and_the_decorator_with_arguments() -> None:
+    assert observability_lite.LiteLogger()._logger.name == "idbellen.dtmf"
+    log = observability_lite.LiteLogger(name=_fresh("idbellen.test.decorator"))
+
+    @log.inject_lambda_context(log_event=True)  # accepted for compatibility; the event is never logged
+    def handler(event: Any, context: Any) -> None:
+        log.info("inside")
+
+    lines = _lines(lambda: handler({"secret": SECRET}, _Context()))
+    assert [line["message"] for line in lines] == ["inside"]
+    assert SECRET not in json.dumps(lines)
+    assert log.context() == {}, "clear_state defaults to True"
+
+    @log.inject_lambda_context(clear_state=False)
+    def keeping(event: Any, context: Any) -> None:
+        pass
+
+    keeping({}, _Context())
+    assert log.context()["function_request_id"] == "req-1"
+
+
+def test_lite_log_lines_are_compact_json_with_the_record_time_and_any_extra() -> None:
+    log = observability_lite.LiteLogger(name=_fresh("idbellen.test.format"))
+    (handler,) = _own_handlers(log._logger)
+    record = logging.LogRecord("x", logging.INFO, __file__, 7, "at epoch", None, None)
+    record.created = 0.0
+    record.msecs = 0.0
+    record.odd = object()  # not JSON: written as its str()
+    raw = handler.format(record)
+    line = json.loads(raw)
+    assert line["timestamp"] == "1970-01-01 00:00:00,000+0000"
+    assert line["odd"].startswith("<object object")
+    assert ": " not in raw and ", " not in raw
+
+
+def test_a_line_that_cannot_be_formatted_is_dropped_not_raised(monkeypatch: pytest.MonkeyPatch) -> None:
+    log = observability_lite.LiteLogger(name=_fresh("idbellen.test.broken-format"))
+    (handler,) = _own_handlers(log._logger)
+
+    def broken(record: logging.LogRecord) -> str:
+        raise ValueError("cannot format")
+
+    monkeypatch.setattr(handler, "format", broken)
+    monkeypatch.setattr(logging, "raiseExceptions", False)
+    assert _lines(lambda: log.error("x")) == []
