@@ -265,3 +265,27 @@ def test_nothing_of_a_session_survives_its_contact(stack: DevStack) -> None:
     stack.contact_event(second, "COMPLETED")
     assert stack.table_items() == []
     assert stack.connect.attributes[call.contact_id]["session_secret"] == ""  # blanked in Connect too
+
+
+def test_a_stale_secret_pointer_opens_nothing_the_session_names_its_own_secret(stack: DevStack) -> None:
+    """Isolates the read's `secret_pk = :spk` condition: today a replaced secret's pointer is deleted in the
+    same transaction that links the new one, so no other condition lets a stale pointer through. Here a
+    pointer for another secret is planted next to the live one (as a half-applied relink would leave it):
+    it leads to the right session and passes the agent binding, and only the session's own `secret_pk`
+    refuses it."""
+    import hashlib
+
+    from idbellen import codes
+    from idbellen.store import marshal
+
+    call = Call(stack)
+    stack.assign(call.contact_id)
+    assert call.read()[0] == 200
+    (pointer,) = [i for i in call.items() if i["kind"] == "secret"]
+    stale = codes.new_secret()
+    planted = {**pointer, "pk": "SECRET#" + hashlib.sha256(stale.encode()).hexdigest()}
+    assert planted["pk"] == "SECRET#" + codes.sha256_ref(stale)
+    stack.session.client("dynamodb").put_item(TableName=stack.resources.table, Item=marshal(planted))
+    body = {"secret": stale, "contact_id": call.contact_id}
+    assert stack.api("POST", "/agent/disclosure", body) == (404, {"error": "not_found"})
+    assert call.read()[0] == 200  # the session's own secret still works
