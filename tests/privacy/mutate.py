@@ -59,7 +59,7 @@ GROUPS: tuple[Group, ...] = (
     Group(
         "binding",
         ("agents.py", "connect_contacts.py"),
-        ("tests/unit/test_agents.py",),
+        ("tests/unit/test_agents.py", "tests/privacy/test_binding_rules.py"),
         fast=True,
     ),
     Group(
