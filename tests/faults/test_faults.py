@@ -369,9 +369,11 @@ def test_sweep_scan_fault_raises_for_the_scheduler_retry(stack: DevStack, collec
     now = int(stack.clock.now())
     expired = sorted(i["pk"] for i in stack.table_items() if i["expires_at"] <= now)
     assert len(expired) >= 3, expired
-    with aws_fault("dynamodb", "Scan", "InternalServerError", message=MESSAGE, status=500) as fault:
-        with pytest.raises(RuntimeError):
-            stack.sweep()
+    with (
+        aws_fault("dynamodb", "Scan", "InternalServerError", message=MESSAGE, status=500) as fault,
+        pytest.raises(RuntimeError),
+    ):
+        stack.sweep()
     assert fault.hits >= 1
     assert sorted(i["pk"] for i in stack.table_items() if i["expires_at"] <= now) == expired
     answer = stack.sweep()

@@ -51,13 +51,13 @@ def test_the_connect_username_is_a_bounded_string_claim() -> None:
 
 
 def test_authorize_refuses_without_claims_or_subject_and_names_the_reason() -> None:
-    with pytest.raises(PermissionError, match="^no authorizer claims$"):
+    with pytest.raises(PermissionError, match=r"^no authorizer claims$"):
         agents.authorize(SETTINGS, None)
     for subject in (None, "", 123):
-        with pytest.raises(PermissionError, match="^no subject$"):
+        with pytest.raises(PermissionError, match=r"^no subject$"):
             agents.authorize(SETTINGS, {"sub": subject, "cognito:groups": "[kcc-agents]"})
     bare = Settings(tenant="default", table="t", hash_key_param="/p", agent_group="", agent_scope="")
-    with pytest.raises(ConfigError, match="^IDBELLEN_AGENT_GROUP or IDBELLEN_AGENT_SCOPE must be set"):
+    with pytest.raises(ConfigError, match=r"^IDBELLEN_AGENT_GROUP or IDBELLEN_AGENT_SCOPE must be set"):
         agents.authorize(bare, {"sub": "s"})
 
 
