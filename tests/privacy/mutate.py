@@ -66,6 +66,7 @@ GROUPS: tuple[Group, ...] = (
         "store",
         ("store.py",),
         (
+            "tests/privacy/test_store_rules.py",
             "tests/unit/test_store_marshalling.py",
             "tests/integration/test_store.py",
             "tests/integration/test_dynamodb_conformance.py",
