@@ -88,11 +88,13 @@ class FakeConnect:
 
     def describe_contact(self, **kwargs: Any) -> dict[str, Any]:
         self.calls.append(("describe_contact", kwargs))
-        return {"Contact": self.contacts.get(kwargs["ContactId"], {})}
+        contact = self.contacts.get(kwargs["ContactId"])
+        return {} if contact is None else {"Contact": contact}  # an answer without the member
 
     def describe_user(self, **kwargs: Any) -> dict[str, Any]:
         self.calls.append(("describe_user", kwargs))
-        return {"User": self.users.get(kwargs["UserId"], {})}
+        user = self.users.get(kwargs["UserId"])
+        return {} if user is None else {"User": user}
 
     def update_contact_attributes(self, **kwargs: Any) -> dict[str, Any]:
         self.calls.append(("update_contact_attributes", kwargs))
@@ -157,6 +159,11 @@ def test_an_offered_segment_is_not_accepted_and_an_unassigned_one_names_no_agent
     assert unknown == ContactView("gone", "gone", None, None, False)
     connect.contacts["odd"] = {"AgentInfo": {"ConnectedToAgentTimestamp": "t"}}  # accepted by nobody
     assert contacts.describe("odd").accepted is False
+    assert [c for c in connect.calls if c[0] == "describe_user"] == [
+        ("describe_user", {"InstanceId": "inst-1", "UserId": "user-1"})
+    ], "a contact without an agent must not look one up"
+    connect.contacts["own-id"] = {"Id": "first-segment"}  # no InitialContactId: its own Id is the call
+    assert contacts.describe("own-id").initial_contact_id == "first-segment"
 
 
 def test_a_user_without_a_username_names_none(connect: FakeConnect) -> None:
