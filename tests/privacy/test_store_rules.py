@@ -163,9 +163,9 @@ def test_get_many_fetches_unprocessed_keys_again_and_gives_up_after_three_rounds
     assert len(stuck.calls) == 3
     broken = FakeDdb()
     broken.answer("batch_get_item", ClientError("InternalServerError"))
-    with pytest.raises(Unavailable, match="^table unavailable$"):
+    with pytest.raises(Unavailable, match=r"^table unavailable$"):
         _store(broken).get_many(["B"])
-    with pytest.raises(Unavailable, match="^table unavailable$"):
+    with pytest.raises(Unavailable, match=r"^table unavailable$"):
         _store(stuck).get_many(["B"])
     empty = FakeDdb()
     empty.answer("batch_get_item", {})  # no Responses member at all
@@ -245,7 +245,7 @@ def test_a_failed_condition_is_condition_failed_and_anything_else_unavailable(dd
     assert str(caught.value) == "condition failed"
     for code in ("ValidationException", "ProvisionedThroughputExceededException", ""):
         ddb.answers["update_item"] = [ClientError(code)]
-        with pytest.raises(Unavailable, match="^table unavailable$"):
+        with pytest.raises(Unavailable, match=r"^table unavailable$"):
             s.update("S", "SET a = :a", values={":a": 1})
     ddb.answers["update_item"] = [RuntimeError("no response attribute")]
     with pytest.raises(Unavailable):
@@ -335,7 +335,7 @@ def test_a_cancelled_transaction_is_a_condition_failure_only_for_conflicts_and_c
     error = ClientError("TransactionCanceledException", [{"Code": r} for r in reasons])
     ddb.answer("transact_write_items", error)
     if outcome is Unavailable:
-        with pytest.raises(Unavailable, match="^table unavailable$"):
+        with pytest.raises(Unavailable, match=r"^table unavailable$"):
             _store(ddb).transact([store.delete_op("A")])
     else:
         with pytest.raises(ConditionFailed) as caught:
