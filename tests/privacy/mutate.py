@@ -75,7 +75,11 @@ GROUPS: tuple[Group, ...] = (
     Group(
         "irma",
         ("irma.py",),
-        ("tests/unit/test_irma_results.py", "tests/integration/test_irma_client.py"),
+        (
+            "tests/privacy/test_irma_rules.py",
+            "tests/unit/test_irma_results.py",
+            "tests/integration/test_irma_client.py",
+        ),
     ),
     Group(
         "redemption",
