@@ -96,3 +96,70 @@ def test_number_means_a_json_number_not_a_boolean_or_text() -> None:
     assert not irma._number(True)
     assert not irma._number("5")
     assert not irma._number(None)
+
+
+# -- the result JWT: times against idbellen's clock, exact boundaries, exact refusals ------------------------
+@pytest.fixture(scope="module")
+def signer() -> tuple[Any, str]:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = private.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    return private, pem.decode()
+
+
+def _jwt(private: Any, **claims: Any) -> str:
+    import jwt
+
+    return jwt.encode({k: v for k, v in claims.items() if v is not None}, private, algorithm="RS256")
+
+
+@pytest.fixture
+def at() -> Any:
+    from idbellen import clock
+
+    def stand(epoch: int) -> None:
+        clock.use(lambda: epoch)
+
+    yield stand
+    clock.use(None)
+
+
+@pytest.mark.parametrize("now", [1_000_000_000, 2_000_000_000])  # 2001 and 2033: far from the wall clock
+def test_jwt_times_are_judged_by_idbellens_clock_not_the_wall_clock(signer: Any, at: Any, now: int) -> None:
+    private, pem = signer
+    at(now)
+    token = _jwt(private, iss="irmaserver", sub="disclosing_result", iat=now, exp=now + 120, token="t")
+    assert irma.verify_result_jwt(token, pem)["token"] == "t"
+
+
+def test_jwt_time_boundaries_are_exact(signer: Any, at: Any) -> None:
+    private, pem = signer
+    now, leeway = 1_900_000_000, irma.JWT_LEEWAY
+    at(now)
+
+    def verify(iat: Any, exp: Any) -> None:
+        irma.verify_result_jwt(_jwt(private, iss="irmaserver", sub="disclosing_result", iat=iat, exp=exp), pem)
+
+    verify(now - 200, now - leeway)  # expired exactly the leeway ago: still accepted
+    verify(now + leeway, now + 300)  # issued exactly the leeway ahead: still accepted
+    verify(now - 10, now)  # expiring this second: accepted
+    for iat, exp in ((now - 200, now - leeway - 1), (now + leeway + 1, now + 300), ("x", now + 60), (now, "y")):
+        with pytest.raises(irma.IntegrityError, match=r"^result JWT expired or not yet valid$"):
+            verify(iat, exp)
+
+
+def test_jwt_refusals_say_which_check_failed(signer: Any, at: Any) -> None:
+    private, pem = signer
+    at(1_900_000_000)
+    with pytest.raises(irma.IntegrityError, match=r"^result JWT failed verification$"):
+        irma.verify_result_jwt("not.a.jwt", pem)
+    wrong = _jwt(private, iss="irmaserver", sub="something_else", iat=1_900_000_000, exp=1_900_000_100)
+    with pytest.raises(irma.IntegrityError, match=r"^result JWT has the wrong subject$"):
+        irma.verify_result_jwt(wrong, pem)
+    for missing in ("exp", "iat", "iss"):
+        claims = {"iss": "irmaserver", "sub": "disclosing_result", "iat": 1_900_000_000, "exp": 1_900_000_100}
+        claims[missing] = None
+        with pytest.raises(irma.IntegrityError):
+            irma.verify_result_jwt(_jwt(private, **claims), pem)
