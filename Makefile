@@ -114,12 +114,14 @@ $(SAM_STAMP): requirements/sam.lock
 .PHONY: sam-venv validate-iac iac-flows
 sam-venv: $(SAM_STAMP) ## create .venv-sam/ (aws-sam-cli) from requirements/sam.lock
 
-iac-flows: $(STAMP) ## fold contact_flows/*.json into iac/template.yaml (AWS::Connect::ContactFlow resources)
+iac-flows: $(STAMP) ## fold contact_flows/*.json into iac/template.yaml and iac/tenant.yaml (AWS::Connect::ContactFlow resources)
 	$(PY) -m iac.flows
 
-validate-iac: $(STAMP) $(SAM_STAMP) ## cfn-lint + sam validate --lint (offline) + cfn-lint of the SAM-transformed template
+validate-iac: $(STAMP) $(SAM_STAMP) ## cfn-lint + sam validate --lint (offline) + cfn-lint of the SAM-transformed template and of iac/tenant.yaml
 	$(PY) -m iac.flows --check
 	$(VENV)/bin/cfn-lint --regions eu-central-1 --include-checks I -- iac/template.yaml
+	$(VENV)/bin/cfn-lint --regions eu-central-1 --include-checks I -- iac/tenant.yaml
+	cd iac && $(SAM) validate --lint --region eu-central-1 --template-file tenant.yaml
 	cd iac && $(SAM) validate --lint --region eu-central-1
 	mkdir -p build/iac
 	$(SAM_VENV)/bin/python iac/translate.py iac/template.yaml > build/iac/template.transformed.json

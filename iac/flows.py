@@ -1,4 +1,4 @@
-"""Fold the contact flows of ``contact_flows/`` into ``iac/template.yaml``.
+"""Fold the contact flows of ``contact_flows/`` into ``iac/template.yaml`` and ``iac/tenant.yaml``.
 
 The flow JSON keeps its ``${Placeholders}``; CloudFormation fills them: each flow becomes an
 ``AWS::Connect::ContactFlow`` (or ``ContactFlowModule``) whose ``Content`` is an ``Fn::Sub`` of the
@@ -7,8 +7,12 @@ to ``ConnectQueueArn``), with the placeholders mapped to the real ARNs of the fu
 queue, hours and sibling flows. So ``sam deploy`` needs no pre-rendering step, and the template
 stays the one artifact ops deploy.
 
-    python -m iac.flows            # rewrite the generated block of iac/template.yaml
-    python -m iac.flows --check    # exit 1 when the template is out of date (make test runs this)
+The same flows go into every tenant's own Connect instance through ``iac/tenant.yaml`` (one stack per
+tenant next to the shared stack): there the placeholders name the shared stack's exported function
+aliases and code length, and the tenant's own queue and hours. One source, two targets (``TARGETS``).
+
+    python -m iac.flows            # rewrite the generated blocks of both templates
+    python -m iac.flows --check    # exit 1 when a template is out of date (make test runs this)
 """
 
 from __future__ import annotations
@@ -17,12 +21,14 @@ import argparse
 import json
 import re
 import sys
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from contact_flows import FLOWS
 from contact_flows.render import placeholders, render, to_content
 
 TEMPLATE = Path(__file__).resolve().parent / "template.yaml"
+TENANT_TEMPLATE = Path(__file__).resolve().parent / "tenant.yaml"
 BEGIN = "  # BEGIN GENERATED CONTACT FLOWS (python -m iac.flows; do not edit by hand)\n"
 END = "  # END GENERATED CONTACT FLOWS\n"
 SENTINEL = "@@cfn:{}@@"
@@ -55,6 +61,15 @@ DEPENDS_ON: dict[str, tuple[str, ...]] = {
     "CleanupFunctionArn": ("CleanupFunctionConnectPermission", "CleanupFunctionIntegration"),
 }
 
+# The tenant stack (iac/tenant.yaml): the shared stack's functions and code length by import, so a
+# tenant's flows can never name another deployment's functions or expect another code length.
+TENANT_VALUES: dict[str, str] = {
+    **VALUES,
+    "DtmfFunctionArn": '{"Fn::ImportValue": {"Fn::Sub": "${SharedStackName}-DtmfFunctionAliasArn"}}',
+    "CleanupFunctionArn": '{"Fn::ImportValue": {"Fn::Sub": "${SharedStackName}-CleanupFunctionAliasArn"}}',
+    "DtmfLength": '{"Fn::ImportValue": {"Fn::Sub": "${SharedStackName}-DtmfCodeLength"}}',
+}
+
 DESCRIPTIONS = {
     "disconnect": "Deletes the records of an ID call whose caller hung up before reaching an agent",
     "customer_whisper": "Plays to the caller when an agent accepts an ID call",
@@ -67,13 +82,35 @@ class FlowsError(RuntimeError):
     pass
 
 
-def rendered_flows() -> dict[str, tuple[str, set[str]]]:
+@dataclass(frozen=True)
+class Target:
+    """One template the flows are folded into.
+
+    ``waits_for_condition``: the permission and association resources are conditional in this template
+    (a tenant on an instance whose functions are already associated creates neither). DependsOn cannot
+    name a resource that may not exist, so such a flow names them in its ``Metadata`` through
+    ``Fn::If`` instead: a reference there is a dependency CloudFormation honours when the resource exists.
+    """
+
+    path: Path
+    values: dict[str, str]
+    waits_for_condition: str | None = None
+    depends_on: dict[str, tuple[str, ...]] = field(default_factory=lambda: dict(DEPENDS_ON))
+
+
+SHARED = Target(TEMPLATE, VALUES)
+TENANT = Target(TENANT_TEMPLATE, TENANT_VALUES, waits_for_condition="OwnInstance")
+TARGETS = (SHARED, TENANT)
+
+
+def rendered_flows(values: dict[str, str] | None = None) -> dict[str, tuple[str, set[str]]]:
     """flow key -> (Content with ${Placeholders} for Fn::Sub, the placeholder names used)."""
+    known = VALUES if values is None else values
     out: dict[str, tuple[str, set[str]]] = {}
     for key, spec in FLOWS.items():
         raw = json.loads(spec.path.read_text(encoding="utf-8"))
         names = placeholders(raw)
-        unknown = names - set(VALUES)
+        unknown = names - set(known)
         if unknown:
             raise FlowsError(f"{spec.file}: no CloudFormation value for placeholder(s) {sorted(unknown)}")
         flow = render(raw, {n: SENTINEL.format(n) for n in names})
@@ -85,8 +122,8 @@ def rendered_flows() -> dict[str, tuple[str, set[str]]]:
     return out
 
 
-def generated_block() -> str:
-    flows = rendered_flows()
+def generated_block(target: Target = SHARED) -> str:
+    flows = rendered_flows(target.values)
     missing = set(FLOWS) - set(RESOURCES)
     if missing:
         raise FlowsError(f"flows without a CloudFormation resource: {sorted(missing)}")
@@ -101,9 +138,13 @@ def generated_block() -> str:
         module = spec.connect_type == "MODULE"
         lines.append(f"  {logical}:\n")
         lines.append(f"    Type: AWS::Connect::{'ContactFlowModule' if module else 'ContactFlow'}\n")
-        depends = sorted({d for n in names for d in DEPENDS_ON.get(n, ())})
-        if depends:
+        depends = sorted({d for n in names for d in target.depends_on.get(n, ())})
+        if depends and target.waits_for_condition is None:
             lines.append(f"    DependsOn: [{', '.join(depends)}]\n")
+        elif depends:
+            refs = ", ".join(f"!Ref {d}" for d in depends)
+            lines.append("    Metadata:\n")
+            lines.append(f"      WaitsFor: !If [{target.waits_for_condition}, [{refs}], []]\n")
         lines.append("    Properties:\n")
         lines.append("      InstanceArn: !Ref ConnectInstanceArn\n")
         lines.append(f'      Name: !Sub "${{AWS::StackName}} {name}"\n')
@@ -115,7 +156,7 @@ def generated_block() -> str:
         if names:
             lines.append("      Content: !Sub\n")
             lines.append(f"        - {json.dumps(content, ensure_ascii=False)}\n")
-            lines.append("        - " + "\n          ".join(f"{n}: {VALUES[n]}" for n in sorted(names)) + "\n")
+            lines.append("        - " + "\n          ".join(f"{n}: {target.values[n]}" for n in sorted(names)) + "\n")
         else:
             lines.append(f"      Content: {json.dumps(content, ensure_ascii=False)}\n")
     lines.append(END)
@@ -124,7 +165,7 @@ def generated_block() -> str:
 
 def splice(template: str, block: str) -> str:
     if BEGIN not in template or END not in template:
-        raise FlowsError("iac/template.yaml has no generated contact-flow block markers")
+        raise FlowsError("the template has no generated contact-flow block markers")
     head, rest = template.split(BEGIN, 1)
     _, tail = rest.split(END, 1)
     return head + block + tail
@@ -134,16 +175,18 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m iac.flows")
     parser.add_argument("--check", action="store_true", help="fail when the template is out of date")
     args = parser.parse_args(argv)
-    current = TEMPLATE.read_text(encoding="utf-8")
-    updated = splice(current, generated_block())
-    if args.check:
-        if updated != current:
-            sys.stderr.write("iac/template.yaml: contact flows out of date; run `make iac-flows`\n")
-            return 1
-        return 0
-    if updated != current:
-        TEMPLATE.write_text(updated, encoding="utf-8")
-    return 0
+    stale = 0
+    for target in TARGETS:
+        current = target.path.read_text(encoding="utf-8")
+        updated = splice(current, generated_block(target))
+        if updated == current:
+            continue
+        if args.check:
+            sys.stderr.write(f"iac/{target.path.name}: contact flows out of date; run `make iac-flows`\n")
+            stale += 1
+        else:
+            target.path.write_text(updated, encoding="utf-8")
+    return 1 if stale else 0
 
 
 if __name__ == "__main__":

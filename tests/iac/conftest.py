@@ -18,6 +18,7 @@ from devstack.template_resources import load_template
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = ROOT / "iac" / "template.yaml"
+TENANT_TEMPLATE = ROOT / "iac" / "tenant.yaml"
 SAM_VENV = ROOT / ".venv-sam"
 
 
@@ -29,6 +30,16 @@ def template() -> dict[str, Any]:
 @pytest.fixture(scope="session")
 def resources(template: dict[str, Any]) -> dict[str, Any]:
     return template["Resources"]
+
+
+@pytest.fixture(scope="session")
+def tenant_template() -> dict[str, Any]:
+    return load_template(TENANT_TEMPLATE)
+
+
+@pytest.fixture(scope="session")
+def tenant_resources(tenant_template: dict[str, Any]) -> dict[str, Any]:
+    return tenant_template["Resources"]
 
 
 @pytest.fixture(scope="session")
@@ -60,10 +71,15 @@ def transformed(sam_venv: Path) -> dict[str, Any]:
 def load_iac_module(name: str) -> Any:
     """A module of iac/ by path (`tests/iac` shadows the top-level `iac` package name here)."""
     import importlib.util
+    import sys
 
-    spec = importlib.util.spec_from_file_location(f"idbellen_iac_{name}", ROOT / "iac" / f"{name}.py")
+    qualified = f"idbellen_iac_{name}"
+    if qualified in sys.modules:
+        return sys.modules[qualified]
+    spec = importlib.util.spec_from_file_location(qualified, ROOT / "iac" / f"{name}.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
+    sys.modules[qualified] = module  # dataclasses look their module up while the class is built
     spec.loader.exec_module(module)
     return module
 

@@ -19,6 +19,16 @@ FUNCTIONS = {
     "CleanupFunction": "CleanupFunctionPolicy",
 }
 
+# Only with TenantsParameterPath (several municipalities): every function reads the tenant registry under
+# its path and writes each tenant's processing-log records into that tenant's group. Tenant KMS keys are
+# granted by each tenant key's policy (iac/tenant.yaml), never here: tests/iac/test_tenancy_shared.py.
+TENANCY: set[tuple[str, str]] = {
+    ("ssm:GetParametersByPath", "param:TenantsParameterPath"),
+    ("ssm:GetParametersByPath", "param:TenantsParameterPath/*"),
+    ("logs:CreateLogStream", "log:tenants/*/processing"),
+    ("logs:PutLogEvents", "log:tenants/*/processing"),
+}
+
 # function -> {(action, prefix-or-resource)}; prefixes are the pk prefixes allowed by LeadingKeys,
 # "table" means the whole table (Scan), other resources are named by what they are.
 EXPECTED: dict[str, set[tuple[str, str]]] = {
@@ -37,6 +47,7 @@ EXPECTED: dict[str, set[tuple[str, str]]] = {
         ("logs:PutLogEvents", "log:SessionFunctionLogGroup"),
         ("logs:CreateLogStream", "log:ProcessingLogGroup"),
         ("logs:PutLogEvents", "log:ProcessingLogGroup"),
+        *TENANCY,
     },
     "DtmfFunction": {
         *{
@@ -56,6 +67,7 @@ EXPECTED: dict[str, set[tuple[str, str]]] = {
         ("logs:PutLogEvents", "log:DtmfFunctionLogGroup"),
         ("logs:CreateLogStream", "log:ProcessingLogGroup"),
         ("logs:PutLogEvents", "log:ProcessingLogGroup"),
+        *TENANCY,
     },
     "AgentFunction": {
         *{("dynamodb:GetItem", p) for p in ("SECRET#", "SESSION#")},
@@ -72,6 +84,7 @@ EXPECTED: dict[str, set[tuple[str, str]]] = {
         ("logs:PutLogEvents", "log:AgentFunctionLogGroup"),
         ("logs:CreateLogStream", "log:ProcessingLogGroup"),
         ("logs:PutLogEvents", "log:ProcessingLogGroup"),
+        *TENANCY,
     },
     "CleanupFunction": {
         *{("dynamodb:GetItem", p) for p in ("CONTACT#", "SESSION#")},
@@ -83,6 +96,7 @@ EXPECTED: dict[str, set[tuple[str, str]]] = {
         ("logs:PutLogEvents", "log:CleanupFunctionLogGroup"),
         ("logs:CreateLogStream", "log:ProcessingLogGroup"),
         ("logs:PutLogEvents", "log:ProcessingLogGroup"),
+        *TENANCY,
     },
 }
 
@@ -111,7 +125,10 @@ def _resource_label(statement: dict[str, Any], action: str) -> list[str]:
             if text.startswith("${ConnectInstanceArn}/"):
                 labels.append("connect:" + text.removeprefix("${ConnectInstanceArn}/"))
             elif ":ssm:" in text:
-                labels.append("param:" + text.rsplit("parameter${", 1)[1].rstrip("}"))
+                labels.append("param:" + text.rsplit("parameter${", 1)[1].replace("}", ""))
+            elif text.startswith("arn:${AWS::Partition}:logs:") and "/tenants/*/processing:" in text:
+                assert text.endswith(":log-group:/idbellen/${AWS::StackName}/tenants/*/processing:*"), text
+                labels.append("log:tenants/*/processing")
             elif text.startswith("${") and text.endswith("LogGroup.Arn}"):
                 labels.append("log:" + text[2:].removesuffix(".Arn}"))
             else:
@@ -242,7 +259,7 @@ def test_dtmf_and_cleanup_roles_use_the_key_only_through_dynamodb(resources):
 
 def test_verify_agent_permissions_only_when_switched_on(resources):
     raw = resources["AgentFunctionPolicy"]["Properties"]["PolicyDocument"]["Statement"]
-    conditional = [s["Fn::If"] for s in raw if set(s) == {"Fn::If"}]
+    conditional = [s["Fn::If"] for s in raw if set(s) == {"Fn::If"} and s["Fn::If"][0] != "HasTenants"]
     assert len(conditional) == 1
     condition, granted_, otherwise = conditional[0]
     assert condition == "VerifyAgent"

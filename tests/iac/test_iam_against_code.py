@@ -56,6 +56,9 @@ def _requests(service: str, operation: str, params: dict[str, Any]) -> list[tupl
             os.environ.get("IDBELLEN_HASH_KEY_PARAM"): "param:HashKeyParameterName",
         }
         return [("ssm:GetParameter", names.get(params["Name"], "param:?"))]
+    if service == "ssm" and operation == "GetParametersByPath":
+        path = os.environ.get("IDBELLEN_TENANTS_PARAMETER_PATH")
+        return [("ssm:GetParametersByPath", "param:TenantsParameterPath" if params["Path"] == path else "param:?")]
     if service == "lambda" and operation == "Invoke":
         target = (
             "fn:SessionFunctionAliaslive"
