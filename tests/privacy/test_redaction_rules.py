@@ -29,6 +29,15 @@ TOKEN = "A" * 31 + "b"  # 32 token characters
 SECRET = "s3cr3t-value-only-this-process-saw"
 
 
+@pytest.fixture(autouse=True)
+def _info_level(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A LiteLogger takes its level from the environment when it is made; other suites in the same process
+    may leave a stricter one (the tests that are about levels set their own)."""
+    for name in ("AWS_LAMBDA_LOG_LEVEL", "POWERTOOLS_LOG_LEVEL", "LOG_LEVEL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_LAMBDA_LOG_LEVEL", "INFO")
+
+
 def _fresh(name: str) -> str:
     """A logger name no earlier LiteLogger used: an existing logger keeps its first owner's handler, and
     mutmut runs this module more than once in one process."""
@@ -300,7 +309,10 @@ def test_lite_logger_lines_are_json_with_scrubbed_extras() -> None:
     buffer = io.StringIO()
     with redirect_stdout(buffer):
         log.warning("number %s", PHONE, extra={"detail": BSN})
-    line = json.loads(buffer.getvalue().strip().splitlines()[-1])
+    # stdout is process-wide: another suite's background thread may write a line meanwhile
+    (line,) = [
+        d for d in map(json.loads, buffer.getvalue().splitlines()) if str(d.get("message", "")).startswith("number")
+    ]
     assert line["message"] == f"number {REDACTED}"
     assert line["detail"] == REDACTED
     assert line["level"] == "WARNING"
