@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed-$(shell cat requirements/dev.lock | sha256sum | cut 
 export PYTHONPATH := $(CURDIR)/lambdas:$(CURDIR)
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help install demo test test-fast lint fmt typecheck lint-flows fuzz bench build serve lock clean system-deps widget-deps widget-build report report-demo
+.PHONY: help install demo test mutate mutate-fast test-fast lint fmt typecheck lint-flows fuzz bench build serve lock clean system-deps widget-deps widget-build report report-demo
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk -F':.*?## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -36,6 +36,13 @@ test: $(STAMP) system-deps widget-build ## lint, mypy, flow lint + every test su
 	$(MAKE) typecheck
 	$(MAKE) lint-flows
 	$(PY) -m pytest -q -p no:cacheprovider tests
+	$(MAKE) mutate-fast
+
+mutate: $(STAMP) ## mutation testing of the privacy rules (mutmut; survivors killed or in tests/privacy/equivalent_mutants.txt; GROUPS="redaction binding")
+	env -u PYTHONPATH $(PY) -m tests.privacy.mutate $(GROUPS)
+
+mutate-fast: $(STAMP) ## the redaction and binding groups of make mutate only (make test runs these)
+	env -u PYTHONPATH $(PY) -m tests.privacy.mutate --fast
 
 test-fast: $(STAMP) ## unit + integration + e2e only (no browser)
 	$(PY) -m pytest -q -p no:cacheprovider tests/unit tests/integration tests/e2e

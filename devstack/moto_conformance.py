@@ -12,12 +12,23 @@ condition guarantees it removed an element: idbellen.cleanup.end_segment), but c
 pass on moto and fail on DynamoDB — so the dev stack makes moto follow the documented rule.
 tests/integration/test_dynamodb_conformance.py checks this against moto with and without the patch.
 
+Unused expression attribute names and values are refused like DynamoDB refuses them. DynamoDB answers a
+request whose `ExpressionAttributeValues` or `ExpressionAttributeNames` hold a key that none of the
+request's expressions uses with a `ValidationException` ("Value provided in ExpressionAttributeValues
+unused in expressions: keys: {:x}", "Value provided in ExpressionAttributeNames unused in expressions:
+keys: {#x}"); the Developer Guide's "Using expression attribute values in DynamoDB" (Expressions.
+ExpressionAttributeValues) says a defined value must be used consistently throughout the expression. moto 5
+accepts such a request silently, so a condition whose value we pass but whose text dropped it (a dead
+condition) would pass on the dev stack and fail in production. `unused_placeholders` does the check for
+every single-item request and every item of a transaction.
+
 Dev stack only: a real table needs none of this.
 """
 
 from __future__ import annotations
 
 import contextlib
+import re
 import threading
 from collections.abc import Iterator
 from typing import Any
@@ -55,6 +66,74 @@ def updated_attribute_names(expression: str, names: dict[str, str]) -> set[str]:
         elif isinstance(first, ExpressionAttribute):
             found.add(first.get_attribute_name())
     return found
+
+
+EXPRESSION_FIELDS = (
+    "UpdateExpression",
+    "ConditionExpression",
+    "ProjectionExpression",
+    "FilterExpression",
+    "KeyConditionExpression",
+)
+_NAME = re.compile(r"#[A-Za-z0-9_]+")
+_VALUE = re.compile(r":[A-Za-z0-9_]+")
+
+
+def unused_placeholders(request: dict[str, Any]) -> str | None:
+    """DynamoDB's message for the first kind of unused placeholder in one request (or one transaction
+    item), or None when every name and value key appears in one of its expressions."""
+    text = " ".join(str(request.get(f) or "") for f in EXPRESSION_FIELDS)
+    for kind, field_name, pattern in (
+        ("Values", "ExpressionAttributeValues", _VALUE),
+        ("Names", "ExpressionAttributeNames", _NAME),
+    ):
+        unused = sorted(set(request.get(field_name) or {}) - set(pattern.findall(text)))
+        if unused:
+            return f"Value provided in ExpressionAttribute{kind} unused in expressions: keys: {{{', '.join(unused)}}}"
+    return None
+
+
+_CHECKED_ACTIONS = ("put_item", "get_item", "delete_item", "update_item", "query", "scan", "transact_write_items")
+
+
+@contextlib.contextmanager
+def unused_placeholders_refused() -> Iterator[None]:
+    """Re-entrant: nested stacks share one patch."""
+    from moto.dynamodb.exceptions import MockValidationException
+    from moto.dynamodb.responses import DynamoHandler
+
+    with _lock:
+        if _unused_depth["n"] == 0:
+            for action in _CHECKED_ACTIONS:
+                original = getattr(DynamoHandler, action)
+
+                def checked(self: Any, _original: Any = original, _action: str = action) -> Any:
+                    body = getattr(self, "body", None) or {}
+                    requests = (
+                        [next(iter(t.values())) for t in body.get("TransactItems", [])]
+                        if _action == "transact_write_items"
+                        else [body]
+                    )
+                    for request in requests:
+                        message = unused_placeholders(request)
+                        if message:
+                            raise MockValidationException(message)
+                    return _original(self)
+
+                checked.original = original  # type: ignore[attr-defined]
+                setattr(DynamoHandler, action, checked)
+        _unused_depth["n"] += 1
+    try:
+        yield
+    finally:
+        with _lock:
+            _unused_depth["n"] -= 1
+            if _unused_depth["n"] == 0:
+                for action in _CHECKED_ACTIONS:
+                    setattr(DynamoHandler, action, getattr(DynamoHandler, action).original)
+
+
+_unused_depth = {"n": 0}
 
 
 @contextlib.contextmanager

@@ -43,7 +43,11 @@ from devstack.irma_server import DemoIrmaServer, IrmaServerConfig
 from devstack.lambda_context import LambdaContext
 from devstack.lambda_standin import LambdaStandIn
 from devstack.moto_atomic import atomic_dynamodb_requests
-from devstack.moto_conformance import kms_key_state_like_aws, updated_new_like_dynamodb
+from devstack.moto_conformance import (
+    kms_key_state_like_aws,
+    unused_placeholders_refused,
+    updated_new_like_dynamodb,
+)
 from devstack.provision import provision
 from devstack.wallet import DemoWallet
 
@@ -228,6 +232,9 @@ class CallResult:
     prompts: list[str] = field(default_factory=list)
     lambda_result: dict[str, str] = field(default_factory=dict)
     path: list[str] = field(default_factory=list)
+    # every answer of the DTMF function during the call, in order (the flow asks again after a pause
+    # when a code is not verified yet); `lambda_result` is the last one
+    lambda_results: list[dict[str, str]] = field(default_factory=list)
 
 
 class DevStack:
@@ -303,6 +310,7 @@ class DevStack:
         self._exit_stack.enter_context(cloudwatch_like_aws())
         self._exit_stack.enter_context(updated_new_like_dynamodb())
         self._exit_stack.enter_context(kms_key_state_like_aws())
+        self._exit_stack.enter_context(unused_placeholders_refused())
         self.moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
         self.moto.start()
         self._started.append(self.moto)
@@ -633,7 +641,8 @@ class DevStack:
             initial_contact_id=initial,
         )
         dtmf = [i for i in run.invocations if i.action == "RedeemCallCode" and i.outcome == "ok"]
-        lambda_result = {k: str(v) for k, v in dtmf[-1].response.items()} if dtmf else {}
+        lambda_results = [{k: str(v) for k, v in i.response.items()} for i in dtmf]
+        lambda_result = lambda_results[-1] if lambda_results else {}
         if run.contact_id not in self.connect.contacts:
             instance = self.tenant_config[tenant].instance_arn if self.multi_tenant else None
             self.connect.add_contact(run.contact_id, run.initial_contact_id, instance_arn=instance)
@@ -646,6 +655,7 @@ class DevStack:
             list(run.prompts),
             lambda_result,
             list(run.path),
+            lambda_results,
         )
 
     def _flow_simulator(self, tenant: str | None = None) -> Any:

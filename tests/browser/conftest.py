@@ -1,20 +1,33 @@
 """Browser tests: `make serve`'s composition (DevStack + devstack.serve) driven by Playwright in Debian's
 Chromium. Every test page is watched: console messages are collected, and after each test every
-browser storage is checked for the canary values the demo wallet disclosed.
+browser storage is checked for the canary values the demo wallet disclosed. Every request any page of
+any test makes is logged for the whole run (`RequestLog`): after each test and once more at the end of
+the run, no URL may hold a session id, a DTMF code or a secret our API handed out, or a canary value.
 
 Needs /usr/bin/chromium (`make system-deps`) and widget/dist (`make widget-build`); `make test` runs both.
 """
 
 from __future__ import annotations
 
+import json
 import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Frame, Page, sync_playwright
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    ConsoleMessage,
+    Frame,
+    Page,
+    Request,
+    Response,
+    sync_playwright,
+)
 
 from devstack import DevStack
 from devstack.serve import ServeApp
@@ -59,6 +72,92 @@ def browser() -> Iterator[Browser]:
 
 
 @dataclass
+class RequestLog:
+    """Every URL every page of the run requested, and the values our API handed out that must never be
+    in a URL: session ids and DTMF codes (from our API's answers), secrets (from the panel's requests)."""
+
+    urls: list[tuple[str, str]] = field(default_factory=list)  # (test, url)
+    values: dict[str, set[str]] = field(default_factory=lambda: {"session_id": set(), "dtmf": set(), "secret": set()})
+    canaries: set[str] = field(default_factory=set)
+    test: str = ""
+
+    def watch(self, context: BrowserContext, api_base: str) -> None:
+        self.api_base = api_base
+        context.on("request", self._on_request)
+        context.on("response", lambda response: self._on_response(response, api_base))
+
+    def _on_request(self, request: Request) -> None:
+        self.urls.append((self.test, request.url))
+        body = request.post_data
+        if body and body.startswith("{"):
+            try:
+                secret = json.loads(body).get("secret")
+            except (ValueError, AttributeError):
+                secret = None
+            if isinstance(secret, str) and secret:
+                self.values["secret"].add(secret)
+
+    def _on_response(self, response: Response, api_base: str) -> None:
+        if not response.url.startswith(api_base) or "json" not in (response.headers.get("content-type") or ""):
+            return
+        try:
+            data = response.json()
+        except Exception:  # a body the page never read, or not JSON after all
+            return
+        if isinstance(data, dict):
+            for key, kind in (("session_id", "session_id"), ("dtmf", "dtmf")):
+                value = data.get(key)
+                if isinstance(value, str) and value:
+                    self.values[kind].add(value)
+
+    api_base: str = ""
+
+    def _allowed(self, kind: str, value: str, url: str) -> bool:
+        """A session id is the status handle of our own API: in the path of `/sessions/{id}` (and its
+        `/complete`), nowhere else (never a query, a page URL or another origin). Codes, secrets and
+        canaries: nowhere."""
+        if kind != "session_id" or not url.startswith(self.api_base):
+            return False
+        parts = urlsplit(url)
+        in_path = parts.path in (f"/sessions/{value}", f"/sessions/{value}/complete")
+        return in_path and value not in parts.query and value not in parts.fragment
+
+    def leaks(self, only_test: str | None = None) -> list[str]:
+        found = []
+        forbidden = [(kind, v) for kind, vs in self.values.items() for v in vs] + [("canary", c) for c in self.canaries]
+        for test, url in self.urls:
+            if only_test is not None and test != only_test:
+                continue
+            found += [
+                f"{kind} in {url} ({test})"
+                for kind, value in forbidden
+                if value in url and not self._allowed(kind, value, url)
+            ]
+        return found
+
+
+REQUESTS = RequestLog()
+
+
+@pytest.fixture(scope="package", autouse=True)
+def request_log() -> Iterator[RequestLog]:
+    """The run-wide request log; its final check runs once every browser test is done."""
+    yield REQUESTS
+    assert REQUESTS.leaks() == [], "a value reached a URL"
+    # not blind: what the run did, the log saw
+    if any(url.endswith("/sessions") for _, url in REQUESTS.urls):
+        assert REQUESTS.values["session_id"], "sessions were started but no session id was seen"
+    if any(url.endswith("/agent/disclosure") for _, url in REQUESTS.urls):
+        assert REQUESTS.values["secret"], "the panel read a disclosure but no secret was seen"
+        assert REQUESTS.values["dtmf"], "a call was verified but no citizen status view showed a code"
+
+
+@pytest.fixture(autouse=True)
+def _request_log_test(request: pytest.FixtureRequest) -> None:
+    REQUESTS.test = request.node.nodeid
+
+
+@dataclass
 class Canary:
     """Unique fake attribute values for one test, so that any leak of them can be found."""
 
@@ -78,6 +177,7 @@ def canary(served: ServeApp, request: pytest.FixtureRequest) -> Canary:
     served.credentials["pbdf.gemeente.personalData.bsn"] = c.bsn
     served.credentials["pbdf.gemeente.personalData.fullname"] = c.name
     request.node.stash[CANARY] = c  # read by the `web` fixture's checks after the test
+    REQUESTS.canaries.update(c.values())
     return c
 
 
@@ -148,12 +248,14 @@ def assert_nothing_kept(session: Session, canary: Canary | None) -> None:
 def web(served: ServeApp, browser: Browser, request: pytest.FixtureRequest) -> Iterator[Session]:
     context = browser.new_context(viewport={"width": 1100, "height": 760}, locale="nl-NL")
     context.set_default_timeout(WAIT_MS)
+    REQUESTS.watch(context, served.url)
     session = Session(context, served.url)
     yield session
     for contact in served.queue():  # a failed test must not leave calls for the next one
         served.complete(contact["contact_id"])
     try:
         assert_nothing_kept(session, request.node.stash.get(CANARY, None))
+        assert REQUESTS.leaks(only_test=request.node.nodeid) == [], "a value reached a URL"
     finally:
         context.close()
 
@@ -163,6 +265,7 @@ def axe_web(served: ServeApp, browser: Browser) -> Iterator[Session]:
     """A context that lets the test inject axe-core (bypass_csp only for this injection)."""
     context = browser.new_context(viewport={"width": 1100, "height": 760}, locale="nl-NL", bypass_csp=True)
     context.set_default_timeout(WAIT_MS)
+    REQUESTS.watch(context, served.url)
     try:
         yield Session(context, served.url)
     finally:

@@ -25,6 +25,7 @@ import pytest
 from devstack import DevStack
 from devstack.identity import DEV_AGENT, cognito_access_claims
 from tests.audit.helpers import processing_records
+from tests.privacy import canary
 
 from .conftest import disclosed_session, session_status
 
@@ -265,3 +266,70 @@ def test_nothing_of_a_session_survives_its_contact(stack: DevStack) -> None:
     stack.contact_event(second, "COMPLETED")
     assert stack.table_items() == []
     assert stack.connect.attributes[call.contact_id]["session_secret"] == ""  # blanked in Connect too
+
+
+def test_a_stale_secret_pointer_opens_nothing_the_session_names_its_own_secret(stack: DevStack) -> None:
+    """Isolates the read's `secret_pk = :spk` condition: today a replaced secret's pointer is deleted in the
+    same transaction that links the new one, so no other condition lets a stale pointer through. Here a
+    pointer for another secret is planted next to the live one (as a half-applied relink would leave it):
+    it leads to the right session and passes the agent binding, and only the session's own `secret_pk`
+    refuses it."""
+    import hashlib
+
+    from idbellen import codes
+    from idbellen.store import marshal
+
+    call = Call(stack)
+    stack.assign(call.contact_id)
+    assert call.read()[0] == 200
+    (pointer,) = [i for i in call.items() if i["kind"] == "secret"]
+    stale = codes.new_secret()
+    planted = {**pointer, "pk": "SECRET#" + hashlib.sha256(stale.encode()).hexdigest()}
+    assert planted["pk"] == "SECRET#" + codes.sha256_ref(stale)
+    stack.session.client("dynamodb").put_item(TableName=stack.resources.table, Item=marshal(planted))
+    body = {"secret": stale, "contact_id": call.contact_id}
+    assert stack.api("POST", "/agent/disclosure", body) == (404, {"error": "not_found"})
+    assert call.read()[0] == 200  # the session's own secret still works
+
+
+def test_a_result_read_while_pending_cannot_overwrite_a_session_that_failed_since(
+    stack: DevStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Isolates the accept transaction's `#status = :pending` on the session: every path that fails a session
+    fails its code in the same transaction, so the code's own `#state = :pending` would refuse first. Here
+    the session failed while its code stayed pending, and the trigger read the session before it failed
+    (a stale read): only the session's condition keeps the failure final."""
+    import hashlib
+
+    from idbellen.store import Store
+
+    stack.irma.send_callbacks = False
+    try:
+        status, started = stack.api("POST", "/sessions", {"purpose": "demo"})
+        assert status == 201
+        stack.wallet.disclose(started["sessionPtr"], canary.DEMO_CREDENTIALS)  # DONE at the IRMA server
+    finally:
+        stack.irma.send_callbacks = True
+    pk = "SESSION#" + hashlib.sha256(started["session_id"].encode()).hexdigest()
+    ddb = stack.session.client("dynamodb")
+    ddb.update_item(
+        TableName=stack.resources.table,
+        Key={"pk": {"S": pk}},
+        UpdateExpression="SET #s = :failed",
+        ExpressionAttributeNames={"#s": "status"},
+        ExpressionAttributeValues={":failed": {"S": "FAILED"}},
+    )
+    real_get = Store.get
+
+    def stale_get(self: Store, key: str, *args: Any, **kwargs: Any) -> dict[str, Any] | None:
+        item = real_get(self, key, *args, **kwargs)
+        if key == pk and item is not None:
+            item = {**item, "status": "PENDING"}  # what the trigger read before the session failed
+        return item
+
+    monkeypatch.setattr(Store, "get", stale_get)
+    stack.api("POST", f"/sessions/{started['session_id']}/complete", {})
+    monkeypatch.undo()
+    items = {i["kind"]: i for i in stack.table_items() if i["pk"] == pk or i["kind"] == "dtmf"}
+    assert items["session"]["status"] == "FAILED"
+    assert "disclosure" not in items["session"]

@@ -360,11 +360,26 @@ def test_contact_completed_delete_fault_raises_for_retry_and_the_retry_finishes(
     assert session_items(stack, body) == []
 
 
-def test_sweep_scan_fault_raises_for_the_scheduler_retry(stack: DevStack) -> None:
-    fault = aws_fault("dynamodb", "Scan", "InternalServerError", message=MESSAGE, status=500)
-    with fault, pytest.raises(RuntimeError):
+def test_sweep_scan_fault_raises_for_the_scheduler_retry(stack: DevStack, collector: Collector) -> None:
+    # real expired items (a disclosed session: session, code; a wrong guess: rate buckets), so the retry
+    # has something to delete and the first, failed sweep is seen to have deleted nothing
+    body, _ = disclosed(stack, collector)
+    stack.call("00000000", caller=canary.CALLER_OTHER)
+    stack.clock.advance(int(body["expires_at"]) - int(stack.clock.now()) + 1)
+    now = int(stack.clock.now())
+    expired = sorted(i["pk"] for i in stack.table_items() if i["expires_at"] <= now)
+    assert len(expired) >= 3, expired
+    with (
+        aws_fault("dynamodb", "Scan", "InternalServerError", message=MESSAGE, status=500) as fault,
+        pytest.raises(RuntimeError),
+    ):
         stack.sweep()
-    assert stack.sweep()["result"] == "OK"
+    assert fault.hits >= 1
+    assert sorted(i["pk"] for i in stack.table_items() if i["expires_at"] <= now) == expired
+    answer = stack.sweep()
+    assert answer["result"] == "OK"
+    assert int(answer["deleted"]) >= len(expired) - 1  # a session's code goes with its session
+    assert [i["pk"] for i in stack.table_items() if i["expires_at"] <= now] == []
 
 
 def _arn() -> str:

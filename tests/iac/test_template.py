@@ -450,26 +450,53 @@ def test_optional_trail_audits_table_items(resources):
     assert trail["Properties"]["EnableLogFileValidation"] is True
 
 
+@pytest.fixture(scope="module")
+def cleanup_stack() -> Any:
+    from devstack import DevStack
+
+    with DevStack() as stack:
+        yield stack
+
+
 @pytest.mark.parametrize(
-    "event",
+    ("event_type", "method"),
     [
-        _event("COMPLETED"),
-        _event("INITIATED", method="TRANSFER"),
-        _event("INITIATED", method="QUEUE_TRANSFER"),
-        _event("INITIATED"),
-        _event("DISCONNECTED"),
+        ("COMPLETED", "INBOUND"),
+        ("INITIATED", "TRANSFER"),
+        ("INITIATED", "QUEUE_TRANSFER"),
+        ("INITIATED", "INBOUND"),
+        ("DISCONNECTED", "INBOUND"),
+        ("CONNECTED_TO_AGENT", "INBOUND"),
     ],
 )
-def test_rule_and_cleanup_handler_agree(resources, template, event):
-    """What the rule delivers, the cleanup function acts on; what it filters out, the function would ignore."""
-    from idbellen import cleanup
+def test_rule_and_cleanup_handler_agree(resources, template, cleanup_stack, event_type, method):
+    """What the rule delivers, the cleanup function acts on; what it filters out, the function ignores. The
+    function is run for real on the dev stack against a live linked call: it acted when the table changed."""
+    from devstack.stack import INSTANCE_ARN
+    from tests.privacy import canary
 
-    event_type, contact_id, _, method = cleanup.event_ids(event["detail"])
-    acts = bool(contact_id) and (
-        event_type == "COMPLETED" or (event_type == "INITIATED" and method in cleanup.TRANSFER_METHODS)
-    )
-    assert matches(_rule_pattern(resources), event) is acts
+    stack = cleanup_stack
+    status, body = stack.api("POST", "/sessions", {"purpose": "demo"})
+    assert status == 201
+    code = stack.wallet.disclose(body["sessionPtr"], canary.DEMO_CREDENTIALS).split(",", 1)[1]
+    call = stack.call(code)
+    assert call.attributes["verified"] == "true"
+    # a transfer's event names a new segment of this call; the others name the call's own contact
+    contact_id = f"{call.contact_id[:-4]}beef" if event_type == "INITIATED" else call.contact_id
+    event = _event(event_type, method=method, instance=INSTANCE_ARN)
+    event["detail"].update(contactId=contact_id, initialContactId=call.initial_contact_id)
+    event["resources"] = [INSTANCE_ARN, f"{INSTANCE_ARN}/contact/{contact_id}"]
+    before = stack.table_items()
+    answer = stack.invoke("cleanup", event)
+    after = stack.table_items()
+    assert answer["result"] == "OK"
+    acted = before != after
+    # the rule as deployed with this file's instance parameter: the same event, for that instance
+    delivered = _event(event_type, method=method)
+    delivered["detail"].update(contactId=contact_id, initialContactId=call.initial_contact_id)
+    assert matches(_rule_pattern(resources), delivered) is acted, (answer, acted)
+    if event_type == "COMPLETED":
+        assert int(answer["deleted"]) >= 4 and not [i for i in after if i.get("kind") != "rate"]
     env = template["Globals"]["Function"]["Environment"]["Variables"]
     assert env["IDBELLEN_CONNECT_INSTANCE_ARN"] == {"Ref": "ConnectInstanceArn"}
-    handler = (ROOT / "lambdas" / "idbellen" / "handlers" / "cleanup.py").read_text(encoding="utf-8")
-    assert '"sweep"' in handler and "Amazon Connect Contact Event" in handler
+    stack.contact_event(call.contact_id, "COMPLETED")  # the next case starts from an empty table

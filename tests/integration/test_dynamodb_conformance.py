@@ -21,13 +21,19 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 from idbellen import clock
 from idbellen.cleanup import end_segment, start_segment
 from idbellen.config import Settings
 from idbellen.store import Store
 from idbellen.wiring import Services
 
-from devstack.moto_conformance import updated_attribute_names, updated_new_like_dynamodb
+from devstack.moto_conformance import (
+    unused_placeholders,
+    unused_placeholders_refused,
+    updated_attribute_names,
+    updated_new_like_dynamodb,
+)
 
 NOW = 1_900_000_000
 
@@ -36,7 +42,7 @@ NOW = 1_900_000_000
 def mode(request: pytest.FixtureRequest, aws: dict[str, Any], clean_table: None) -> Iterator[str]:
     clock.use(lambda: NOW)
     if request.param == "dev stack":
-        with updated_new_like_dynamodb():
+        with updated_new_like_dynamodb(), unused_placeholders_refused():
             yield request.param
     else:
         yield request.param
@@ -153,3 +159,110 @@ def test_segment_accounting_is_the_same_on_moto_and_dynamodb_rules(mode: str, aw
     assert end_segment(svc, "SESSION#seg", "unknown") is None
     assert end_segment(svc, "SESSION#seg", "second") == set()  # the last one: nothing left
     assert end_segment(svc, "SESSION#gone", "second") is None
+
+
+# -- unused expression attribute names and values --------------------------------------------------------
+# DynamoDB refuses a request whose ExpressionAttributeValues or ExpressionAttributeNames hold a key that no
+# expression of the request uses: ValidationException "Value provided in ExpressionAttributeValues unused in
+# expressions: keys: {:x}" (the Developer Guide, "Using expression attribute values in DynamoDB": a defined
+# value must be used consistently throughout the expression). moto accepts it; the dev stack refuses it.
+def _unused_value_requests(table: str) -> dict[str, Any]:
+    """Requests moto 5.2 accepts although one of their expression attribute values is unused (moto itself
+    checks UpdateItem and GetItem, not conditional puts, deletes or transaction items)."""
+    values = {":n": {"N": "1"}, ":dead": {"S": "x"}}
+    return {
+        "put": lambda ddb: ddb.put_item(
+            TableName=table,
+            Item={"pk": {"S": "SESSION#new"}, "n": {"N": "1"}},
+            ConditionExpression="attribute_not_exists(pk) OR n = :n",
+            ExpressionAttributeValues=values,
+        ),
+        "transaction update": lambda ddb: ddb.transact_write_items(
+            TransactItems=[
+                {
+                    "Update": {
+                        "TableName": table,
+                        "Key": {"pk": {"S": "SESSION#u"}},
+                        "UpdateExpression": "SET n = :n",
+                        "ConditionExpression": "attribute_exists(pk)",
+                        "ExpressionAttributeValues": values,
+                    }
+                }
+            ]
+        ),
+        "transaction condition check": lambda ddb: ddb.transact_write_items(
+            TransactItems=[
+                {
+                    "ConditionCheck": {
+                        "TableName": table,
+                        "Key": {"pk": {"S": "SESSION#u"}},
+                        "ConditionExpression": "attribute_exists(pk) AND n <> :n",
+                        "ExpressionAttributeValues": values,
+                    }
+                }
+            ]
+        ),
+    }
+
+
+@pytest.mark.parametrize("which", ["put", "transaction update", "transaction condition check"])
+def test_an_unused_expression_attribute_value_is_refused_like_dynamodb(
+    mode: str, ddb: Any, table: str, which: str
+) -> None:
+    _put(ddb, table, "SESSION#u", ["a"])
+    send = _unused_value_requests(table)[which]
+    if mode == "moto":
+        send(ddb)  # if moto starts refusing this, the dev stack's patch is redundant for it
+        return
+    with pytest.raises(ClientError) as caught:
+        send(ddb)
+    error = caught.value.response["Error"]
+    assert error["Code"] == "ValidationException"
+    assert error["Message"].endswith("Value provided in ExpressionAttributeValues unused in expressions: keys: {:dead}")
+    assert ddb.get_item(TableName=table, Key={"pk": {"S": "SESSION#new"}}).get("Item") is None
+    assert "n" not in ddb.get_item(TableName=table, Key={"pk": {"S": "SESSION#u"}})["Item"]
+
+
+def test_a_used_value_passes_the_dev_stack_check(mode: str, ddb: Any, table: str) -> None:
+    _put(ddb, table, "SESSION#u", ["a"])
+    ddb.put_item(
+        TableName=table,
+        Item={"pk": {"S": "SESSION#new"}},
+        ConditionExpression="attribute_not_exists(pk) OR n = :n",
+        ExpressionAttributeValues={":n": {"N": "1"}},
+    )
+    assert ddb.get_item(TableName=table, Key={"pk": {"S": "SESSION#new"}})["Item"]
+
+
+@pytest.mark.parametrize(
+    ("request_", "expected"),
+    [
+        ({"ConditionExpression": "a = :a", "ExpressionAttributeValues": {":a": 1}}, None),
+        (
+            {"ConditionExpression": "a = :a", "ExpressionAttributeValues": {":a": 1, ":ab": 2}},
+            "Values unused: keys: {:ab}",
+        ),
+        (
+            {"ConditionExpression": "a = :ab", "ExpressionAttributeValues": {":a": 1, ":ab": 2}},
+            "Values unused: keys: {:a}",
+        ),
+        ({"ProjectionExpression": "#f0, #f1", "ExpressionAttributeNames": {"#f0": "pk", "#f1": "x"}}, None),
+        (
+            {
+                "UpdateExpression": "SET x = :v",
+                "ConditionExpression": "#s = :p",
+                "ExpressionAttributeNames": {"#s": "s"},
+                "ExpressionAttributeValues": {":v": 1, ":p": 2},
+            },
+            None,
+        ),
+        ({"ExpressionAttributeNames": {"#s": "s"}}, "Names unused: keys: {#s}"),
+    ],
+)
+def test_unused_placeholders_matches_whole_tokens(request_: dict[str, Any], expected: str | None) -> None:
+    message = unused_placeholders(request_)
+    if expected is None:
+        assert message is None
+    else:
+        kind, _, keys = expected.partition(" unused: ")
+        assert message == f"Value provided in ExpressionAttribute{kind} unused in expressions: {keys}"

@@ -122,7 +122,15 @@ class Flows:
         # Success bodies legitimately carry some values (the agent's view, the citizen's own code);
         # they are kept apart and checked per route by the test.
         REPORT[target].append(
-            {"label": label, "route": f"{method} {path.split('/')[1]}", "status": status, "body": data}
+            {
+                "label": label,
+                "route": f"{method} {path.split('/')[1]}",
+                # the route with its ids as {id}: POST /sessions (create) apart from POST /sessions/{id}/complete
+                "template": f"{method} "
+                + "/".join(p if len(p) < 20 else "{id}" for p in path.split("?", maxsplit=1)[0].split("/")),
+                "status": status,
+                "body": data,
+            }
         )
         return status, data
 

@@ -70,7 +70,11 @@ def test_dtmf_code_is_refused_the_second_of_expiry(stack: DevStack) -> None:
     assert stack.call(first["code"]).lambda_result["result"] == "OK"
     _at(stack, second["expires_at"])
     call = stack.call(second["code"])
-    assert call.lambda_result["result"] in ("NOT_FOUND", "NOT_VERIFIED")
+    # exactly NOT_FOUND, at the first lookup: the code's own item is absent from that second (Store.get_many's
+    # read-time expiry). NOT_VERIFIED would mean the item was still read and only the call window refused
+    # it; the flow then asks again after a pause, by which time the sweep may have removed the item, so
+    # the last answer alone cannot tell.
+    assert [r["result"] for r in call.lambda_results] == ["NOT_FOUND"]
     assert call.queued and call.attributes["verified"] == "false"
 
 

@@ -165,6 +165,22 @@ def test_success_bodies_hand_values_only_to_their_rightful_holder(run: Run) -> N
         if entry["route"] != "POST agent":
             assert find_in(text, personal) == [], entry["label"]
             assert find_in(text, run.by_kind["secret"]) == [], entry["label"]
+        # a DTMF code only on the citizen's own status view (after disclosure); a session id only in the
+        # answer that creates it
+        if entry["template"] != "GET /sessions/{id}":
+            assert find_in(text, run.by_kind["dtmf"]) == [], entry["label"]
+        if entry["template"] != "POST /sessions":
+            assert find_in(text, run.by_kind["session_id"]) == [], entry["label"]
+    # not vacuous: the routes were seen, and the status view really shows a code (the scan can find one)
+    templates = {entry["template"] for entry in run.report["ok_bodies"]}
+    assert {
+        "POST /sessions",
+        "GET /sessions/{id}",
+        "POST /sessions/{id}/complete",
+        "POST /agent/disclosure",
+    } <= templates
+    shown = [e for e in run.report["ok_bodies"] if e["template"] == "GET /sessions/{id}"]
+    assert any(find_in(json.dumps(e["body"]), run.by_kind["dtmf"]) for e in shown)
 
 
 def test_phone_side_answers_are_flat_string_maps_without_personal_data(run: Run) -> None:

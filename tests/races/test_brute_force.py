@@ -137,14 +137,30 @@ def test_the_global_limit_stops_a_many_number_attack_within_the_minute(stack: De
 
 def test_rate_counters_hold_keyed_hashes_only_and_expire_with_their_window(stack: DevStack) -> None:
     caller = canary.CALLER_OTHER
+    # start from no counters at all (the module's stack holds the earlier tests' ones until they expire)
+    stack.clock.advance(CALLER_WINDOW + 61)
+    stack.sweep()
+    assert [i for i in stack.table_items() if i["kind"] == "rate"] == []
     attempt(stack, wrong_code(stack), caller)
     rate = [i for i in stack.table_items() if i["kind"] == "rate"]
+    # not vacuous: exactly the caller's bucket and the municipality's global bucket, each counting the lookup
+    by_kind = {("global" if i["pk"].startswith("RATE#global#") else "caller"): i for i in rate}
+    assert len(rate) == 2 and set(by_kind) == {"caller", "global"}, [i["pk"] for i in rate]
+    assert all(i["failures"] == 1 for i in rate)
+    _, ref, _window = by_kind["caller"]["pk"].split("#")
+    assert len(ref) == 64 and int(ref, 16) >= 0  # a keyed hash (HMAC-SHA256), not the number
     forms = [caller, caller[1:], "0" + caller[3:], caller[3:]]
     digests = [hashlib.sha256(f.encode()).hexdigest() for f in forms]
+    now = stack.clock.now()
     for item in rate:
         assert set(item) == {"pk", "kind", "tenant", "expires_at", "failures"}
         assert not any(f in item["pk"] for f in forms + digests)
-        assert item["expires_at"] <= stack.clock.now() + CALLER_WINDOW + 60
+        assert now < item["expires_at"] <= now + CALLER_WINDOW + 60
+    # keyed per number: another number counts in its own bucket, the global bucket is shared
+    attempt(stack, wrong_code(stack), canary.MOBILE)
+    rate = [i for i in stack.table_items() if i["kind"] == "rate"]
+    assert len(rate) == 3
+    assert next(i for i in rate if i["pk"].startswith("RATE#global#"))["failures"] == 2
     stack.clock.advance(CALLER_WINDOW + 61)
     stack.sweep()
     assert [i for i in stack.table_items() if i["kind"] == "rate"] == []
