@@ -37,15 +37,13 @@ from __future__ import annotations
 import contextlib
 import math
 import re
-import threading
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-_lock = threading.RLock()
-_depth = {"n": 0}
+from devstack.moto_patch import patched
 
 STANDARD = ("SampleCount", "Sum", "Average", "Minimum", "Maximum")
 _TRIMMED = re.compile(r"^(?P<kind>TC|TS|TM)\((?P<low>[0-9]*\.?[0-9]*)(?P<lp>%?):(?P<high>[0-9]*\.?[0-9]*)(?P<hp>%?)\)$")
@@ -288,18 +286,12 @@ def cloudwatch_like_aws() -> Iterator[None]:
     """Re-entrant: nested stacks share one patch."""
     from moto.cloudwatch.models import CloudWatchBackend
 
-    with _lock:
-        if _depth["n"] == 0:
-            original_data = CloudWatchBackend.get_metric_data
-            _get_metric_data.original = original_data  # type: ignore[attr-defined]
-            CloudWatchBackend.get_metric_data = _get_metric_data  # type: ignore[method-assign,assignment]
-            CloudWatchBackend.get_metric_statistics = _patched_statistics(CloudWatchBackend.get_metric_statistics)  # type: ignore[method-assign]
-        _depth["n"] += 1
-    try:
+    def build(original: dict[str, Any]) -> dict[str, Any]:
+        _get_metric_data.original = original["get_metric_data"]  # type: ignore[attr-defined]
+        return {
+            "get_metric_data": _get_metric_data,
+            "get_metric_statistics": _patched_statistics(original["get_metric_statistics"]),
+        }
+
+    with patched(CloudWatchBackend, ("get_metric_data", "get_metric_statistics"), build):
         yield
-    finally:
-        with _lock:
-            _depth["n"] -= 1
-            if _depth["n"] == 0:
-                CloudWatchBackend.get_metric_data = _get_metric_data.original  # type: ignore[attr-defined,method-assign]
-                CloudWatchBackend.get_metric_statistics = CloudWatchBackend.get_metric_statistics.original  # type: ignore[attr-defined,method-assign]

@@ -27,8 +27,10 @@ import threading
 from collections.abc import Iterator
 from typing import Any
 
+from devstack.moto_patch import patched
+
 _lock = threading.RLock()
-_depth = {"n": 0}
+_users = {"n": 0}  # the tokens' answers are forgotten when the last user leaves
 _answered: dict[str, Any] = {}
 replayed = {"transactions": 0}  # how many retried transactions were answered from their token
 
@@ -49,41 +51,37 @@ def atomic_dynamodb_requests() -> Iterator[None]:
     """Re-entrant: nested stacks and fixtures share one patch and one lock."""
     from moto.dynamodb.responses import DynamoHandler
 
+    def build(original: dict[str, Any]) -> dict[str, Any]:
+        original_call, original_txn = original["call_action"], original["transact_write_items"]
+
+        def call_action(self: Any) -> Any:
+            with _lock:
+                return original_call(self)
+
+        def transact_write_items(self: Any) -> Any:
+            token = (getattr(self, "body", None) or {}).get("ClientRequestToken")
+            if token and token in _answered:
+                replayed["transactions"] += 1
+                return _answered[token]
+            marks = [(cls, len(cls.instances_tracked)) for cls in _tracked_models()]
+            try:
+                result = original_txn(self)
+            finally:
+                for cls, n in marks:
+                    del cls.instances_tracked[n:]
+            if token:
+                _answered[token] = result
+            return result
+
+        return {"call_action": call_action, "transact_write_items": transact_write_items}
+
     with _lock:
-        if _depth["n"] == 0:
-            original_call = DynamoHandler.call_action
-            original_txn = DynamoHandler.transact_write_items
-
-            def call_action(self: Any) -> Any:
-                with _lock:
-                    return original_call(self)
-
-            def transact_write_items(self: Any) -> Any:
-                token = (getattr(self, "body", None) or {}).get("ClientRequestToken")
-                if token and token in _answered:
-                    replayed["transactions"] += 1
-                    return _answered[token]
-                marks = [(cls, len(cls.instances_tracked)) for cls in _tracked_models()]
-                try:
-                    result = original_txn(self)
-                finally:
-                    for cls, n in marks:
-                        del cls.instances_tracked[n:]
-                if token:
-                    _answered[token] = result
-                return result
-
-            call_action.original = original_call  # type: ignore[attr-defined]
-            transact_write_items.original = original_txn  # type: ignore[attr-defined]
-            DynamoHandler.call_action = call_action  # type: ignore[method-assign]
-            DynamoHandler.transact_write_items = transact_write_items  # type: ignore[method-assign]
-        _depth["n"] += 1
-    try:
-        yield
-    finally:
-        with _lock:
-            _depth["n"] -= 1
-            if _depth["n"] == 0:
-                DynamoHandler.call_action = DynamoHandler.call_action.original  # type: ignore[attr-defined,method-assign]
-                DynamoHandler.transact_write_items = DynamoHandler.transact_write_items.original  # type: ignore[attr-defined,method-assign]
-                _answered.clear()
+        _users["n"] += 1
+    with patched(DynamoHandler, ("call_action", "transact_write_items"), build):
+        try:
+            yield
+        finally:
+            with _lock:
+                _users["n"] -= 1
+                if _users["n"] == 0:
+                    _answered.clear()

@@ -29,12 +29,10 @@ from __future__ import annotations
 
 import contextlib
 import re
-import threading
 from collections.abc import Iterator
 from typing import Any
 
-_lock = threading.Lock()
-_depth = {"n": 0}
+from devstack.moto_patch import patched
 
 
 def updated_attribute_names(expression: str, names: dict[str, str]) -> set[str]:
@@ -102,38 +100,24 @@ def unused_placeholders_refused() -> Iterator[None]:
     from moto.dynamodb.exceptions import MockValidationException
     from moto.dynamodb.responses import DynamoHandler
 
-    with _lock:
-        if _unused_depth["n"] == 0:
-            for action in _CHECKED_ACTIONS:
-                original = getattr(DynamoHandler, action)
+    def check(action: str, original: Any) -> Any:
+        def checked(self: Any) -> Any:
+            body = getattr(self, "body", None) or {}
+            requests = (
+                [next(iter(t.values())) for t in body.get("TransactItems", [])]
+                if action == "transact_write_items"
+                else [body]
+            )
+            for request in requests:
+                message = unused_placeholders(request)
+                if message:
+                    raise MockValidationException(message)
+            return original(self)
 
-                def checked(self: Any, _original: Any = original, _action: str = action) -> Any:
-                    body = getattr(self, "body", None) or {}
-                    requests = (
-                        [next(iter(t.values())) for t in body.get("TransactItems", [])]
-                        if _action == "transact_write_items"
-                        else [body]
-                    )
-                    for request in requests:
-                        message = unused_placeholders(request)
-                        if message:
-                            raise MockValidationException(message)
-                    return _original(self)
+        return checked
 
-                checked.original = original  # type: ignore[attr-defined]
-                setattr(DynamoHandler, action, checked)
-        _unused_depth["n"] += 1
-    try:
+    with patched(DynamoHandler, _CHECKED_ACTIONS, lambda original: {a: check(a, f) for a, f in original.items()}):
         yield
-    finally:
-        with _lock:
-            _unused_depth["n"] -= 1
-            if _unused_depth["n"] == 0:
-                for action in _CHECKED_ACTIONS:
-                    setattr(DynamoHandler, action, getattr(DynamoHandler, action).original)
-
-
-_unused_depth = {"n": 0}
 
 
 @contextlib.contextmanager
@@ -141,28 +125,21 @@ def updated_new_like_dynamodb() -> Iterator[None]:
     """Re-entrant, like devstack.moto_atomic: nested stacks share one patch."""
     from moto.dynamodb.responses import DynamoHandler
 
-    with _lock:
-        if _depth["n"] == 0:
-            original = DynamoHandler._build_updated_new_attributes
+    def build(original: dict[str, Any]) -> dict[str, Any]:
+        moto_build = original["_build_updated_new_attributes"]
 
-            def build(self: Any, before: Any, after: Any) -> Any:
-                body = getattr(self, "body", None) or {}
-                expression = body.get("UpdateExpression")
-                if not expression or not isinstance(after, dict):
-                    return original(self, before, after)
-                targets = updated_attribute_names(expression, body.get("ExpressionAttributeNames") or {})
-                return {name: value for name, value in after.items() if name in targets}
+        def updated_new(self: Any, before: Any, after: Any) -> Any:
+            body = getattr(self, "body", None) or {}
+            expression = body.get("UpdateExpression")
+            if not expression or not isinstance(after, dict):
+                return moto_build(self, before, after)
+            targets = updated_attribute_names(expression, body.get("ExpressionAttributeNames") or {})
+            return {name: value for name, value in after.items() if name in targets}
 
-            build.original = original  # type: ignore[attr-defined]
-            DynamoHandler._build_updated_new_attributes = build  # type: ignore[method-assign]
-        _depth["n"] += 1
-    try:
+        return {"_build_updated_new_attributes": updated_new}
+
+    with patched(DynamoHandler, ("_build_updated_new_attributes",), build):
         yield
-    finally:
-        with _lock:
-            _depth["n"] -= 1
-            if _depth["n"] == 0:
-                DynamoHandler._build_updated_new_attributes = DynamoHandler._build_updated_new_attributes.original  # type: ignore[attr-defined,method-assign]
 
 
 # -- KMS: a disabled key cannot be used ----------------------------------------------------------------
@@ -170,7 +147,6 @@ def updated_new_like_dynamodb() -> Iterator[None]:
 # for a disabled key, `KMSInvalidStateException` while pending deletion): that is what makes disabling a
 # tenant's key crypto-shred that tenant. moto 5 encrypts and decrypts with a disabled key as usual, so
 # the dev stack makes it refuse, as KMS does (tests/tenancy: a disabled tenant key fails closed).
-_kms_depth = {"n": 0}
 
 
 def _usable(backend: Any, key_id: str) -> None:
@@ -191,30 +167,21 @@ def kms_key_state_like_aws() -> Iterator[None]:
     from moto.kms.models import KmsBackend
     from moto.kms.utils import decrypt as decrypt_blob
 
-    with _lock:
-        if _kms_depth["n"] == 0:
-            originals = (KmsBackend.encrypt, KmsBackend.decrypt)
-            encrypt_original, decrypt_original = originals
+    def build(original: dict[str, Any]) -> dict[str, Any]:
+        encrypt_original, decrypt_original = original["encrypt"], original["decrypt"]
 
-            def encrypt(self: Any, key_id: str, *args: Any, **kwargs: Any) -> Any:
-                _usable(self, key_id)
-                return encrypt_original(self, key_id, *args, **kwargs)
+        def encrypt(self: Any, key_id: str, *args: Any, **kwargs: Any) -> Any:
+            _usable(self, key_id)
+            return encrypt_original(self, key_id, *args, **kwargs)
 
-            def decrypt(self: Any, ciphertext_blob: bytes, encryption_context: Any, key_id: Any = None) -> Any:
-                _, actual = decrypt_blob(
-                    master_keys=self.keys, ciphertext_blob=ciphertext_blob, encryption_context=encryption_context
-                )
-                _usable(self, actual)
-                return decrypt_original(self, ciphertext_blob, encryption_context, key_id)
+        def decrypt(self: Any, ciphertext_blob: bytes, encryption_context: Any, key_id: Any = None) -> Any:
+            _, actual = decrypt_blob(
+                master_keys=self.keys, ciphertext_blob=ciphertext_blob, encryption_context=encryption_context
+            )
+            _usable(self, actual)
+            return decrypt_original(self, ciphertext_blob, encryption_context, key_id)
 
-            encrypt.originals = originals  # type: ignore[attr-defined]
-            KmsBackend.encrypt = encrypt  # type: ignore[method-assign]
-            KmsBackend.decrypt = decrypt  # type: ignore[method-assign]
-        _kms_depth["n"] += 1
-    try:
+        return {"encrypt": encrypt, "decrypt": decrypt}
+
+    with patched(KmsBackend, ("encrypt", "decrypt"), build):
         yield
-    finally:
-        with _lock:
-            _kms_depth["n"] -= 1
-            if _kms_depth["n"] == 0:
-                KmsBackend.encrypt, KmsBackend.decrypt = KmsBackend.encrypt.originals  # type: ignore[attr-defined,method-assign]
