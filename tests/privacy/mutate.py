@@ -77,6 +77,7 @@ GROUPS: tuple[Group, ...] = (
         ("irma.py",),
         (
             "tests/privacy/test_irma_rules.py",
+            "tests/privacy/test_irma_client_rules.py",
             "tests/unit/test_irma_results.py",
             "tests/integration/test_irma_client.py",
         ),
