@@ -90,7 +90,7 @@ GROUPS: tuple[Group, ...] = (
     Group(
         "disclosure",
         ("disclosure.py",),
-        ("tests/e2e/test_lifecycle.py", "tests/privacy/test_privacy_expiry.py"),
+        ("tests/privacy/test_disclosure_rules.py",),
     ),
     Group(
         "cleanup",
