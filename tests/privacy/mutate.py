@@ -85,7 +85,7 @@ GROUPS: tuple[Group, ...] = (
     Group(
         "redemption",
         ("redemption.py",),
-        ("tests/e2e/test_id_call.py", "tests/races/test_limits.py", "tests/unit/test_limits.py"),
+        ("tests/privacy/test_redemption_rules.py",),
     ),
     Group(
         "disclosure",
