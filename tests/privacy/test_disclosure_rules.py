@@ -401,18 +401,30 @@ def test_a_pointer_without_an_initial_contact_id_never_matches(seen: Any) -> Non
 # --- clear -----------------------------------------------------------------------------------------
 
 
+def svc_of(args: tuple[Any, ...]) -> None:
+    """The segment ends are asked with the services they were given."""
+    assert isinstance(args[0], Svc)
+
+
 @pytest.fixture
 def ends(monkeypatch: pytest.MonkeyPatch, seen: dict[str, list[Any]]) -> Any:
     def use(remaining: Any) -> None:
         def end_segment(svc: Any, session_pk: str, contact_id: str) -> Any:
+            assert isinstance(svc, Svc)
             seen["end"].append((session_pk, contact_id))
             return remaining
 
         monkeypatch.setattr(disclosure, "end_segment", end_segment)
 
-    monkeypatch.setattr(disclosure, "finish_if_ended", lambda *a, **k: seen["finish"].append((a[1:], k)) or 3)
-    monkeypatch.setattr(disclosure, "record_segment_end", lambda *a, **k: seen["record"].append((a[1:], k)))
-    monkeypatch.setattr(disclosure, "delete_session", lambda *a, **k: seen["delete"].append((a[1:], k)) or 4)
+    monkeypatch.setattr(
+        disclosure, "finish_if_ended", lambda *a, **k: seen["finish"].append((a[1:], k)) or svc_of(a) or 3
+    )
+    monkeypatch.setattr(
+        disclosure, "record_segment_end", lambda *a, **k: seen["record"].append((a[1:], k)) or svc_of(a)
+    )
+    monkeypatch.setattr(
+        disclosure, "delete_session", lambda *a, **k: seen["delete"].append((a[1:], k)) or svc_of(a) or 4
+    )
     return use
 
 
@@ -435,8 +447,8 @@ def test_clear_of_one_of_several_segments_records_only_its_end(seen: Any, ends: 
 
 def test_clear_of_a_session_already_gone_finishes_what_is_left(seen: Any, ends: Any) -> None:
     ends(None)
-    assert disclosure.clear(Svc(Store(POINTER, session_item())), SECRET, CONTACT, None) == 3
-    assert seen["finish"] == [((SESSION_PK, "cleared", [SECRET_PK], None), {})]
+    assert disclosure.clear(Svc(Store(POINTER, session_item())), SECRET, CONTACT, AGENT) == 3
+    assert seen["finish"] == [((SESSION_PK, "cleared", [SECRET_PK], "sub-1"), {})]
     assert seen["delete"] == [] and seen["record"] == []
 
 
