@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from idbellen import codes, limits, redemption
+from idbellen.redaction import Redactor
 from idbellen.redemption import Call
 from idbellen.store import ConditionFailed, delete_op, put_op, update_op
 
@@ -46,13 +47,14 @@ class Store:
         self.transactions: list[list[dict[str, Any]]] = []
         self.gets: list[tuple[str, dict[str, Any]]] = []
         self.updates: list[tuple[Any, ...]] = []
+        self.later: dict[str, dict[str, Any]] | None = None  # what `get` reads, when it differs from `get_many`
 
     def get_many(self, pks: list[str]) -> dict[str, dict[str, Any]]:
         return {pk: self.items[pk] for pk in pks if pk in self.items}
 
     def get(self, pk: str, **kwargs: Any) -> dict[str, Any] | None:
         self.gets.append((pk, kwargs))
-        return self.items.get(pk)
+        return (self.items if self.later is None else self.later).get(pk)
 
     def transact(self, ops: list[dict[str, Any]]) -> None:
         self.transactions.append(ops)
@@ -91,6 +93,8 @@ def seen(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[Any]]:
     monkeypatch.setattr(redemption.audit, "record", lambda *a, **k: seen["audit"].append((a, k)))
     monkeypatch.setattr(redemption.clock, "now", lambda: NOW)
     monkeypatch.setattr(redemption.codes, "new_secret", lambda: SECRET)
+    # a fresh redactor: mutmut forks each mutant's run from a process that already ran every test
+    monkeypatch.setattr(redemption, "redactor", Redactor())
     return seen
 
 
@@ -114,6 +118,12 @@ def seen(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[Any]]:
 )
 def test_check_says_why_a_call_cannot_redeem_a_code(item: Any, answer: str | None) -> None:
     assert redemption._check(item, CALL, 600, NOW) == answer
+
+
+def test_a_code_without_a_disclosure_time_counts_from_the_epoch() -> None:
+    item = {k: v for k, v in code().items() if k != "disclosed_at"}
+    assert redemption._check(item, CALL, NOW, NOW) is None
+    assert redemption._check(item, CALL, NOW - 1, NOW) == "NOT_VERIFIED"
 
 
 @pytest.mark.parametrize(
@@ -260,6 +270,8 @@ def test_an_attempt_past_its_deadline_writes_nothing(monkeypatch: pytest.MonkeyP
         redemption._link(store, TENANT, code(), Call("1", "c2", "c1", None, 50.0, 100.0), SECRET, NOW, None)
     assert store.transactions == []
     assert seen["count"] == [("DtmfTooLate",)]
+    with pytest.raises(redemption.TooLate, match=r"^the flow may no longer be waiting$"):
+        redemption._link(store, TENANT, code(), Call("1", "c2", "c1", None, 50.0, 100.0), SECRET, NOW, None)
 
 
 @pytest.mark.parametrize(
@@ -352,6 +364,7 @@ def test_redeem_links_a_disclosed_code_and_answers_the_secret(seen: Any) -> None
         (("TimeFromDisclosureToCall", 60, "Seconds"), {"purpose": "demo"}),
         (("CallerMatchChecked",), {"result": "match"}),
     ]
+    assert list(redemption.redactor._values) == ["12345678", SECRET]
 
 
 def test_redeem_without_a_mobile_number_names_no_match(seen: Any) -> None:
@@ -408,7 +421,7 @@ def test_a_link_lost_to_a_newer_attempt_is_an_error_for_this_one(seen: Any) -> N
         {DTMF_PK: code()},
         failures=[ConditionFailed(["ConditionalCheckFailed", "None", "None", "None", "None", "None"])],
     )
-    store.get = lambda pk, **k: newer  # type: ignore[method-assign]
+    store.later = {DTMF_PK: newer}
     assert redemption.redeem(Svc(store), CALL) == {"result": "ERROR"}
     assert len(store.transactions) == 1
 
@@ -419,7 +432,7 @@ def test_a_link_lost_to_an_older_attempt_is_tried_again(seen: Any) -> None:
         {DTMF_PK: code()},
         failures=[ConditionFailed(["ConditionalCheckFailed", "None", "None", "None", "None", "None"])],
     )
-    store.get = lambda pk, **k: older  # type: ignore[method-assign]
+    store.later = {DTMF_PK: older}
     assert redemption.redeem(Svc(store), CALL)["result"] == "OK"
     assert store.transactions[1][0] == link_ops(old="SECRET#old")[0]
 
@@ -428,7 +441,7 @@ def test_a_link_that_keeps_failing_gives_up_after_five_attempts(seen: Any) -> No
     older = code(redeemed_by="contact-1", secret_pk="SECRET#old", attempt_at=1.0)
     failure = ["ConditionalCheckFailed", "None", "None", "None", "None", "None"]
     store = Store({DTMF_PK: code()}, failures=[ConditionFailed(failure) for _ in range(9)])
-    store.get = lambda pk, **k: older  # type: ignore[method-assign]
+    store.later = {DTMF_PK: older}
     assert redemption.redeem(Svc(store), CALL) == {"result": "ERROR"}
     assert len(store.transactions) == 5
 
@@ -439,7 +452,7 @@ def test_a_link_that_fails_because_the_code_was_taken_is_counted_and_not_found(s
         {DTMF_PK: code()},
         failures=[ConditionFailed(["ConditionalCheckFailed", "None", "None", "None", "None", "None"])],
     )
-    store.get = lambda pk, **k: taken  # type: ignore[method-assign]
+    store.later = {DTMF_PK: taken}
     assert redemption.redeem(Svc(store), CALL) == {"result": "NOT_FOUND"}
     assert store.transactions[1] == caps().count_ops()
 
@@ -450,6 +463,7 @@ def test_a_link_that_fails_because_the_code_was_taken_is_counted_and_not_found(s
 def test_closed_hours_mark_a_disclosed_session_closed_after_counting_the_lookup(seen: Any) -> None:
     store = Store({DTMF_PK: code()})
     assert redemption.mark_closed(Svc(store), CALL) == {"result": "OK"}
+    assert list(redemption.redactor._values) == ["12345678"]
     assert store.transactions == [caps().count_ops()]
     assert store.updates == [
         (
@@ -500,3 +514,134 @@ def test_closed_hours_with_a_full_bucket_or_invalid_digits_write_nothing(seen: A
     assert redemption.mark_closed(Svc(store), CALL) == {"result": "RATE_LIMITED"}
     assert redemption.mark_closed(Svc(store), Call("1234", "c2", "c1", None, 1.0)) == {"result": "INVALID_INPUT"}
     assert store.transactions == [] and store.updates == []
+
+
+def test_a_link_lost_to_an_attempt_without_a_time_is_tried_again(seen: Any) -> None:
+    older = code(redeemed_by="contact-1", secret_pk="SECRET#old")
+    store = Store({DTMF_PK: code()}, failures=[ConditionFailed(["ConditionalCheckFailed"] + ["None"] * 5)])
+    store.later = {DTMF_PK: older}
+    assert redemption.redeem(Svc(store), Call("12345678", "contact-2", "contact-1", None, 1.0))["result"] == "OK"
+    assert len(store.transactions) == 2
+
+
+# --- a code whose disclosure is not stored yet -------------------------------------------------------
+
+
+class Puller:
+    def __init__(self, answer: str = "PENDING") -> None:
+        self.answer = answer
+        self.pulled: list[str] = []
+
+    def pull(self, session_pk: str) -> str:
+        self.pulled.append(session_pk)
+        return self.answer
+
+
+def pending(**extra: Any) -> dict[str, Any]:
+    return code(state="pending", **extra)
+
+
+def pending_op(pull: bool, seen_before: int = 0) -> dict[str, Any]:
+    values: dict[str, Any] = {":one": 1, ":contact": {"contact-1"}, ":pending": "pending", ":now": NOW}
+    if seen_before:
+        values[":seen"] = seen_before
+    version = "pending_lookups = :seen" if seen_before else "attribute_not_exists(pending_lookups)"
+    return update_op(
+        DTMF_PK,
+        "ADD pending_lookups :one, pending_contacts :contact" + (" SET pulled_at = :now" if pull else ""),
+        f"#state = :pending AND attribute_not_exists(redeemed_by) AND expires_at > :now AND {version}",
+        {"#state": "state"},
+        values,
+    )
+
+
+def test_a_first_pending_lookup_is_counted_recorded_and_pulls(seen: Any) -> None:
+    store, puller = Store({DTMF_PK: pending()}), Puller()
+    assert redemption.redeem(Svc(store, puller=puller), CALL) == {"result": "NOT_VERIFIED"}
+    assert store.transactions == [[*caps().count_ops(), pending_op(pull=True)]]
+    assert puller.pulled == ["SESSION#s1"]
+    assert seen["count"] == [("DtmfPendingLookups",), ("CallsUnverified",), ("DtmfNotVerified",)]
+
+
+@pytest.mark.parametrize(("pulled_at", "pull"), [(NOW - 9, False), (NOW - 10, True), (None, True)])
+def test_a_pending_code_is_pulled_at_most_every_ten_seconds(pulled_at: Any, pull: bool, seen: Any) -> None:
+    item = pending(pending_lookups=2, pending_contacts={"contact-1"})
+    if pulled_at is not None:
+        item["pulled_at"] = pulled_at
+    store, puller = Store({DTMF_PK: item}), Puller()
+    assert redemption.redeem(Svc(store, puller=puller), CALL) == {"result": "NOT_VERIFIED"}
+    assert store.transactions == [[*caps().count_ops(), pending_op(pull=pull, seen_before=2)]]
+    assert puller.pulled == (["SESSION#s1"] if pull else [])
+
+
+def test_without_a_puller_a_pending_lookup_pulls_nothing(seen: Any) -> None:
+    store = Store({DTMF_PK: pending()})
+    assert redemption.redeem(Svc(store), CALL) == {"result": "NOT_VERIFIED"}
+    assert store.transactions == [[*caps().count_ops(), pending_op(pull=False)]]
+
+
+def test_a_second_contact_looking_up_a_pending_code_burns_it(seen: Any) -> None:
+    store, puller = Store({DTMF_PK: pending(pending_contacts={"contact-0"})}), Puller("DISCLOSED")
+    assert redemption.redeem(Svc(store, puller=puller), CALL) == {"result": "NOT_FOUND"}
+    assert puller.pulled == []
+    op = pending_op(pull=False)
+    assert store.transactions == [[*caps().count_ops(), op]]
+    assert seen["count"] == [("DtmfPendingLookups",), ("DtmfCodesBurnt",), ("CallsUnverified",), ("DtmfNotFound",)]
+
+
+def test_a_pending_lookup_over_the_limit_is_rate_limited(seen: Any) -> None:
+    store = Store({DTMF_PK: pending()}, failures=[ConditionFailed(["ConditionalCheckFailed", "None", "None"])])
+    assert redemption.redeem(Svc(store, puller=Puller()), CALL) == {"result": "RATE_LIMITED"}
+    assert seen["count"] == [("CallsUnverified",), ("DtmfRateLimited",)]
+
+
+def test_a_pending_code_that_keeps_changing_is_refused_after_four_reads(seen: Any) -> None:
+    failure = ["None", "None", "ConditionalCheckFailed"]
+    store = Store({DTMF_PK: pending()}, failures=[ConditionFailed(failure) for _ in range(9)])
+    assert redemption.redeem(Svc(store, puller=Puller()), CALL) == {"result": "RATE_LIMITED"}
+    assert len(store.transactions) == 4
+
+
+def test_a_pending_code_that_changed_once_is_read_again(seen: Any) -> None:
+    store = Store({DTMF_PK: pending()}, failures=[ConditionFailed(["None", "None", "ConditionalCheckFailed"])])
+    assert redemption.redeem(Svc(store, puller=Puller()), CALL) == {"result": "NOT_VERIFIED"}
+    assert len(store.transactions) == 2
+
+
+def test_a_pull_that_finds_the_disclosure_redeems_and_refunds_the_lookup(seen: Any) -> None:
+    store, puller = Store({DTMF_PK: pending()}), Puller("DISCLOSED")
+    store.later = {DTMF_PK: code()}
+    answer = redemption.redeem(Svc(store, puller=puller), CALL)
+    assert answer == {"result": "OK", "session_secret": SECRET, "purpose": "demo"}
+    assert store.gets[0] == (DTMF_PK, {})
+    assert store.transactions == [
+        [*caps().count_ops(), pending_op(pull=True)],
+        [*link_ops(), *caps().refund_ops()],
+    ]
+
+
+@pytest.mark.parametrize("after", [code(redeemed_by="contact-9"), code(state="pending")])
+def test_a_pull_that_does_not_make_the_code_redeemable_is_not_counted_twice(after: Any, seen: Any) -> None:
+    store = Store({DTMF_PK: pending()})
+    store.later = {DTMF_PK: after}
+    answer = redemption.redeem(Svc(store, puller=Puller("DISCLOSED")), CALL)
+    assert answer == {"result": "NOT_FOUND" if after.get("redeemed_by") else "NOT_VERIFIED"}
+    assert len(store.transactions) == 1
+
+
+def test_a_pulled_link_lost_to_another_call_is_not_counted_twice(seen: Any) -> None:
+    store = Store({DTMF_PK: pending()})
+    later = {DTMF_PK: code()}
+    store.later = later
+    answers: list[Exception | None] = [None, ConditionFailed(["ConditionalCheckFailed"] + ["None"] * 5)]
+
+    def transact(ops: list[dict[str, Any]]) -> None:
+        store.transactions.append(ops)
+        failure = answers.pop(0)
+        if failure is not None:
+            later[DTMF_PK] = code(redeemed_by="contact-9")  # another call linked it meanwhile
+            raise failure
+
+    store.transact = transact  # type: ignore[method-assign]
+    assert redemption.redeem(Svc(store, puller=Puller("DISCLOSED")), CALL) == {"result": "NOT_FOUND"}
+    assert len(store.transactions) == 2
