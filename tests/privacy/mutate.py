@@ -95,7 +95,7 @@ GROUPS: tuple[Group, ...] = (
     Group(
         "cleanup",
         ("cleanup.py",),
-        ("tests/e2e/test_id_call.py", "tests/privacy/test_privacy_expiry.py"),
+        ("tests/privacy/test_cleanup_rules.py",),
     ),
 )
 
