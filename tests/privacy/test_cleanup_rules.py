@@ -382,3 +382,8 @@ def test_event_ids_whatever_the_casing() -> None:
 def test_event_ids_default_the_initial_contact_to_the_contact() -> None:
     assert cleanup.event_ids({"eventType": "x", "contactId": "c2", "initialContactId": 5}) == ("X", "c2", "c2", "")
     assert cleanup.event_ids({}) == ("", "", "", "")
+
+
+def test_the_sweep_adds_a_sessions_items_to_what_it_deleted_before(seen: Any) -> None:
+    store = Store({"RATE#a": {}, SESSION: FULL, "SESSION#s2": {}})
+    assert cleanup.sweep(Svc(store)) == 1 + 4 + 1
