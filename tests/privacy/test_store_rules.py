@@ -106,8 +106,14 @@ def test_get_with_fields_projects_the_read_so_a_deleter_never_receives_ciphertex
         "TableName": "tbl",
         "Key": {"pk": {"S": "CONTACT#c"}},
         "ConsistentRead": True,
-        "ProjectionExpression": "#f0, #f1, #f2, #f3",
-        "ExpressionAttributeNames": {"#f0": "pk", "#f1": "expires_at", "#f2": "session_pk", "#f3": "dtmf_pk"},
+        "ProjectionExpression": "#f0, #f1, #f2, #f3, #f4",
+        "ExpressionAttributeNames": {
+            "#f0": "pk",
+            "#f1": "expires_at",
+            "#f2": "tenant",
+            "#f3": "session_pk",
+            "#f4": "dtmf_pk",
+        },
     }
 
 
@@ -185,7 +191,7 @@ def test_scan_expired_asks_for_keys_only_and_follows_every_page(ddb: FakeDdb) ->
         "TableName": "tbl",
         "FilterExpression": "expires_at <= :now",
         "ExpressionAttributeValues": {":now": {"N": str(NOW)}},
-        "ProjectionExpression": "pk, expires_at",
+        "ProjectionExpression": "pk, expires_at, tenant",
         "ConsistentRead": True,
     }
     assert second == {**first, "ExclusiveStartKey": {"pk": {"S": "A"}}}
