@@ -77,6 +77,7 @@ GROUPS: tuple[Group, ...] = (
         ("irma.py",),
         (
             "tests/privacy/test_irma_rules.py",
+            "tests/privacy/test_irma_client_rules.py",
             "tests/unit/test_irma_results.py",
             "tests/integration/test_irma_client.py",
         ),
@@ -84,17 +85,17 @@ GROUPS: tuple[Group, ...] = (
     Group(
         "redemption",
         ("redemption.py",),
-        ("tests/e2e/test_id_call.py", "tests/races/test_limits.py", "tests/unit/test_limits.py"),
+        ("tests/privacy/test_redemption_rules.py",),
     ),
     Group(
         "disclosure",
         ("disclosure.py",),
-        ("tests/e2e/test_lifecycle.py", "tests/privacy/test_privacy_expiry.py"),
+        ("tests/privacy/test_disclosure_rules.py",),
     ),
     Group(
         "cleanup",
         ("cleanup.py",),
-        ("tests/e2e/test_id_call.py", "tests/privacy/test_privacy_expiry.py"),
+        ("tests/privacy/test_cleanup_rules.py",),
     ),
 )
 

@@ -163,3 +163,15 @@ def test_jwt_refusals_say_which_check_failed(signer: Any, at: Any) -> None:
         claims[missing] = None
         with pytest.raises(irma.IntegrityError):
             irma.verify_result_jwt(_jwt(private, **claims), pem)
+
+
+@pytest.mark.parametrize("missing", ["exp", "iat", "iss", "sub"])
+def test_a_jwt_without_a_required_claim_fails_verification_itself(signer: Any, at: Any, missing: str) -> None:
+    """PyJWT's `require` refuses it, before our own subject and time checks would (with other words)."""
+    private, pem = signer
+    at(1_900_000_000)
+    claims: dict[str, Any] = {"iss": "irmaserver", "sub": "disclosing_result", "iat": 1_900_000_000}
+    claims["exp"] = 1_900_000_100
+    claims[missing] = None
+    with pytest.raises(irma.IntegrityError, match=r"^result JWT failed verification$"):
+        irma.verify_result_jwt(_jwt(private, **claims), pem)

@@ -577,3 +577,18 @@ def test_a_line_that_cannot_be_formatted_is_dropped_not_raised(monkeypatch: pyte
     monkeypatch.setattr(handler, "format", broken)
     monkeypatch.setattr(logging, "raiseExceptions", False)
     assert _lines(lambda: log.error("x")) == []
+
+
+def test_setting_the_tenant_replaces_its_dimension_silently_in_both_modules() -> None:
+    dims = observability.metrics.dimension_set
+    before = dims.get("tenant")
+    dims.pop("tenant", None)  # the first invocation of a process: no tenant dimension yet
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # Powertools warns when a dimension is added twice
+            observability.set_tenant("gemeente-c")
+            observability.set_tenant("gemeente-d")
+        assert dims["tenant"] == "gemeente-d"
+        assert observability_lite._tenant["value"] == "gemeente-d"
+    finally:
+        observability.set_tenant(before or "default")

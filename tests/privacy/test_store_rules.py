@@ -106,8 +106,14 @@ def test_get_with_fields_projects_the_read_so_a_deleter_never_receives_ciphertex
         "TableName": "tbl",
         "Key": {"pk": {"S": "CONTACT#c"}},
         "ConsistentRead": True,
-        "ProjectionExpression": "#f0, #f1, #f2, #f3",
-        "ExpressionAttributeNames": {"#f0": "pk", "#f1": "expires_at", "#f2": "session_pk", "#f3": "dtmf_pk"},
+        "ProjectionExpression": "#f0, #f1, #f2, #f3, #f4",
+        "ExpressionAttributeNames": {
+            "#f0": "pk",
+            "#f1": "expires_at",
+            "#f2": "tenant",
+            "#f3": "session_pk",
+            "#f4": "dtmf_pk",
+        },
     }
 
 
@@ -185,7 +191,7 @@ def test_scan_expired_asks_for_keys_only_and_follows_every_page(ddb: FakeDdb) ->
         "TableName": "tbl",
         "FilterExpression": "expires_at <= :now",
         "ExpressionAttributeValues": {":now": {"N": str(NOW)}},
-        "ProjectionExpression": "pk, expires_at",
+        "ProjectionExpression": "pk, expires_at, tenant",
         "ConsistentRead": True,
     }
     assert second == {**first, "ExclusiveStartKey": {"pk": {"S": "A"}}}
@@ -368,3 +374,19 @@ def test_the_client_is_built_once_on_first_use(monkeypatch: pytest.MonkeyPatch) 
     s = Store("tbl", "default")
     assert s.ddb is fake and s.ddb is fake
     assert built == ["dynamodb"]
+
+
+def test_another_tenants_item_does_not_exist_for_a_scoped_store() -> None:
+    scoped, unscoped = Store("tbl", "default"), Store("tbl", "default", scoped=False)
+    own, other, legacy = {"pk": "a", "tenant": "default"}, {"pk": "b", "tenant": "demodorp"}, {"pk": "c"}
+    assert scoped.mine(own) == own
+    assert scoped.mine(other) is None
+    assert scoped.mine(legacy) == legacy  # stored before tenancy: the default tenant's
+    assert scoped.mine(None) is None
+    assert unscoped.mine(other) == other
+    assert unscoped.mine(None) is None
+
+
+def test_a_get_of_another_tenants_item_is_absent_even_for_a_deleter(ddb: FakeDdb) -> None:
+    ddb.answer("get_item", {"Item": _raw(pk="CONTACT#c", expires_at=NOW + 5, tenant="demodorp")})
+    assert _store(ddb).get("CONTACT#c", include_expired=True) is None
