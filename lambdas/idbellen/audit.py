@@ -38,11 +38,11 @@ INVALID = "[invalid]"
 # Namespace for the per-session `verwerking_id` (a UUIDv5 of tenant + session reference).
 _NAMESPACE = uuid.UUID("6f1d4a52-6c2b-5e0c-9a57-4b1f0f6c1d01")
 
-_PURPOSE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
-_ATTRIBUTE = re.compile(r"^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+){3}$")
-_TOKEN = re.compile(r"^[A-Za-z_]{1,40}$")
-_CONTACT = re.compile(r"^[A-Za-z0-9-]{1,128}$")
-_AGENT = re.compile(r"^[A-Za-z0-9@._:+-]{1,128}$")
+_PURPOSE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}\Z")
+_ATTRIBUTE = re.compile(r"^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+){3}\Z")
+_TOKEN = re.compile(r"^[A-Za-z_]{1,40}\Z")
+_CONTACT = re.compile(r"^[A-Za-z0-9-]{1,128}\Z")
+_AGENT = re.compile(r"^[A-Za-z0-9@._:+-]{1,128}\Z")
 
 
 def _int(value: Any) -> Any:

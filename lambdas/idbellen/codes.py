@@ -11,7 +11,7 @@ import hmac
 import re
 import secrets
 
-SECRET_PATTERN = re.compile(r"^[A-Za-z0-9_-]{43}$")
+SECRET_PATTERN = re.compile(r"^[A-Za-z0-9_-]{43}\Z")
 SESSION_ID_PATTERN = SECRET_PATTERN
 
 

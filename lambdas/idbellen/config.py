@@ -16,21 +16,21 @@ from typing import Any
 from idbellen.errors import ConfigError
 
 PREFIX = "IDBELLEN_"
-ATTRIBUTE_ID = re.compile(r"^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+){3}$")
-PURPOSE_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
-TENANT_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
-E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
+ATTRIBUTE_ID = re.compile(r"^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+){3}\Z")
+PURPOSE_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}\Z")
+TENANT_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}\Z")
+E164 = re.compile(r"^\+[1-9][0-9]{6,14}\Z")
 # A reference into a register (URL, URN or id), or a short legal-basis citation; no digit runs long
 # enough to be a BSN or a phone number can hide in it (at most 4 digits in a row).
-REFERENCE = re.compile(r"^(?!.*[0-9]{5})[A-Za-z0-9 .,:;/#()_+&=?%'-]{1,200}$")
-OIN = re.compile(r"^[0-9]{20}$")
-DURATION = re.compile(r"^P(?=[0-9])([0-9]+Y)?([0-9]+M)?([0-9]+D)?$")
+REFERENCE = re.compile(r"^(?!.*[0-9]{5})[A-Za-z0-9 .,:;/#()_+&=?%'-]{1,200}\Z")
+OIN = re.compile(r"^[0-9]{20}\Z")
+DURATION = re.compile(r"^P(?=[0-9])([0-9]+Y)?([0-9]+M)?([0-9]+D)?\Z")
 MAX_TTL = 3600
 # One or more PEM public keys (the IRMA server's result-JWT key; two during a rotation).
 PEM_BLOCK = re.compile(r"-----BEGIN PUBLIC KEY-----\s*([A-Za-z0-9+/=\s]+?)\s*-----END PUBLIC KEY-----")
 MAX_JWT_KEYS = 4
 # irmago's `jwt_issuer` (the CLI's default is `irmaserver`): printable, no whitespace at the ends.
-ISSUER = re.compile(r"^[\x21-\x7e]([\x20-\x7e]{0,198}[\x21-\x7e])?$")
+ISSUER = re.compile(r"^[\x21-\x7e]([\x20-\x7e]{0,198}[\x21-\x7e])?\Z")
 
 # The largest result an IRMA server can POST to our callback for a purpose, so the body limit fits
 # every real result (docs/architecture.md, "The callback body limit"). An IRMA attribute value is a
@@ -363,9 +363,9 @@ def load() -> Settings:
 # claim and/or IDBELLEN_AGENT_SCOPE among the token's scopes (at least one of the two must be set for
 # the agent routes to answer at all). The binding check (Connect's user on the contact must be exactly
 # that username) is on whenever a Connect instance is configured, unless explicitly switched off.
-CLAIM_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_:.-]{0,63}$")
-PROVIDER_NAME = re.compile(r"^[A-Za-z0-9_-]{1,32}$")  # Cognito's ProviderName: no spaces, <= 32
-GROUP_OR_SCOPE = re.compile(r"^[^\s,\[\]]{1,128}$")
+CLAIM_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_:.-]{0,63}\Z")
+PROVIDER_NAME = re.compile(r"^[A-Za-z0-9_-]{1,32}\Z")  # Cognito's ProviderName: no spaces, <= 32
+GROUP_OR_SCOPE = re.compile(r"^[^\s,\[\]]{1,128}\Z")
 
 
 def _agent_identity(connect_instance_arn: str) -> dict[str, Any]:

@@ -27,7 +27,7 @@ from idbellen.observability import count, count_by, logger, redactor, safe_error
 from idbellen.store import SECRET, SESSION, ConditionFailed
 from idbellen.wiring import Services
 
-CONTACT_ID = re.compile(r"^[A-Za-z0-9-]{1,128}$")
+CONTACT_ID = re.compile(r"^[A-Za-z0-9-]{1,128}\Z")
 
 
 def _secret_pk(secret: object) -> str:

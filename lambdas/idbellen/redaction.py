@@ -88,7 +88,7 @@ def safe_error(exc: BaseException) -> dict[str, Any]:
 
 
 METRIC_BREAKDOWNS = frozenset({"purpose", "reason", "trigger", "result"})
-_DIMENSION_VALUE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
+_DIMENSION_VALUE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}\Z")
 
 
 def metric_dimensions(tenant: str, service: str, dimensions: dict[str, object]) -> dict[str, str]:

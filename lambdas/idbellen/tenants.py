@@ -32,14 +32,14 @@ from idbellen.errors import ConfigError, Unavailable
 PATH_ENV = "IDBELLEN_TENANTS_PARAMETER_PATH"
 MAX_AGE_ENV = "IDBELLEN_TENANTS_MAX_AGE"
 DEFAULT_MAX_AGE = 300
-PATH = re.compile(r"^(/[A-Za-z0-9_.-]+)+$")
-INSTANCE_ARN = re.compile(r"^arn:aws[a-z-]*:connect:[a-z0-9-]+:[0-9]{12}:instance/[0-9a-f-]{36}$")
+PATH = re.compile(r"^(/[A-Za-z0-9_.-]+)+\Z")
+INSTANCE_ARN = re.compile(r"^arn:aws[a-z-]*:connect:[a-z0-9-]+:[0-9]{12}:instance/[0-9a-f-]{36}\Z")
 KMS_KEY = re.compile(
     r"^(arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:(key/[0-9a-f-]{36}|alias/[A-Za-z0-9/_-]{1,250})"
-    r"|[0-9a-f-]{36}|alias/[A-Za-z0-9/_-]{1,250})$"
+    r"|[0-9a-f-]{36}|alias/[A-Za-z0-9/_-]{1,250})\Z"
 )
-LOG_GROUP = re.compile(r"^[A-Za-z0-9_./#-]{1,512}$")
-DISPLAY_NAME = re.compile(r"^[^\x00-\x1f<>]{1,100}$")
+LOG_GROUP = re.compile(r"^[A-Za-z0-9_./#-]{1,512}\Z")
+DISPLAY_NAME = re.compile(r"^[^\x00-\x1f<>]{1,100}\Z")
 FIELDS = frozenset(
     {
         "id",

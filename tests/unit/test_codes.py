@@ -62,3 +62,14 @@ def test_keyed_hashes_depend_on_key_kind_and_tenant():
 )
 def test_phone_numbers_are_normalised_before_hashing(raw, expected):
     assert codes.normalise_phone(raw) == expected
+
+
+def test_a_value_with_a_trailing_newline_is_not_a_secret_or_contact_id() -> None:
+    # `$` also matches before a final newline; every pattern of the package ends with `\Z` instead
+    from idbellen import disclosure
+
+    secret = "A" * 43
+    assert codes.SECRET_PATTERN.match(secret)
+    assert not codes.SECRET_PATTERN.match(secret + "\n")
+    assert disclosure.CONTACT_ID.match("c0ffee00-0000-4000-8000-000000000000")
+    assert not disclosure.CONTACT_ID.match("c0ffee00-0000-4000-8000-000000000000\n")
