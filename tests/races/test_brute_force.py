@@ -13,7 +13,6 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import secrets
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -28,17 +27,7 @@ GLOBAL_WINDOW = 60
 GLOBAL_LIMIT = 120
 
 
-@pytest.fixture(scope="module")
-def stack() -> Iterator[DevStack]:
-    with DevStack() as stack:
-        yield stack
-
-
-@pytest.fixture(autouse=True)
-def fresh_window(stack: DevStack) -> None:
-    """Each test starts one second into a fresh 10-minute (and so also 1-minute) window."""
-    now = int(stack.clock.now())
-    stack.clock.set((now // CALLER_WINDOW + 1) * CALLER_WINDOW + 1)
+pytestmark = pytest.mark.usefixtures("fresh_window")
 
 
 _numbers = iter(range(10_000_000))

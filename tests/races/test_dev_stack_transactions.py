@@ -6,18 +6,10 @@ from __future__ import annotations
 
 import secrets
 import uuid
-from collections.abc import Iterator
 
-import pytest
 from moto.dynamodb.models.table import Item, Table
 
 from devstack import DevStack
-
-
-@pytest.fixture(scope="module")
-def stack() -> Iterator[DevStack]:
-    with DevStack() as stack:
-        yield stack
 
 
 def test_counted_lookups_leave_no_table_copies(stack: DevStack) -> None:

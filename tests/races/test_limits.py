@@ -17,7 +17,7 @@ import dataclasses
 import secrets
 import threading
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -26,22 +26,11 @@ import pytest
 from devstack import DevStack
 from tests.privacy import canary
 
-CALLER_WINDOW = 600
 TENANT_LIMIT = 120
 PER_NUMBER = 10
 
 
-@pytest.fixture(scope="module")
-def stack() -> Iterator[DevStack]:
-    with DevStack() as stack:
-        yield stack
-
-
-@pytest.fixture(autouse=True)
-def fresh_window(stack: DevStack) -> None:
-    """Each test starts one second into a fresh 10-minute (and so also 1-minute) window."""
-    now = int(stack.clock.now())
-    stack.clock.set((now // CALLER_WINDOW + 1) * CALLER_WINDOW + 1)
+pytestmark = pytest.mark.usefixtures("fresh_window")
 
 
 _numbers = iter(range(10_000_000))

@@ -22,12 +22,6 @@ from tests.faults.consistency import assert_consistent
 from tests.privacy import canary
 
 
-@pytest.fixture(scope="module")
-def stack() -> Iterator[DevStack]:
-    with DevStack() as stack:
-        yield stack
-
-
 @pytest.fixture(autouse=True)
 def consistent(stack: DevStack) -> Iterator[None]:
     yield
